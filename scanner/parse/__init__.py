@@ -1,0 +1,1 @@
+"""Parsers: repository files into typed facts, without loading weights or running anything."""
