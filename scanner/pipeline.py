@@ -15,7 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scanner import __version__
+from scanner.architecture.matching import architecture_facts
+from scanner.catalog.store import Catalog, load_catalogs
 from scanner.components import COMPONENTS, assign_all
+from scanner.errors import DataFileError, problem
+from scanner.lineage.engine import run_lineage
+from scanner.lineage.match import Reference
+from scanner.lineage.storage import load_fingerprint
 from scanner.parse.repo import ParsedRepo, parse_repo
 from scanner.progress import NoProgress, Progress
 from scanner.report.model import (
@@ -27,6 +33,7 @@ from scanner.report.model import (
     Facts,
     FileStatus,
     LicenseFacts,
+    Problem,
     ProvenanceFacts,
     RepoFile,
     RunInfo,
@@ -34,7 +41,11 @@ from scanner.report.model import (
     TensorRecord,
     TokenizerFacts,
     ToolInfo,
+    WeightLineage,
+    Severity,
 )
+from scanner.tokenizer import TokenizerLoad, load_tokenizer, load_tokenizer_catalog, relate_all, tokenizer_facts
+from scanner.tokenizer import fingerprint as tokenizer_fingerprint
 from scanner.walk.walker import RepoListing, walk
 
 
@@ -61,24 +72,27 @@ def run_info(started: float, finished: float) -> RunInfo:
 
 
 def scan_facts(target: str, options: ScanOptions) -> Facts:
-    """Walk, parse and fingerprint a local repository into facts."""
+    """Walk, parse, fingerprint and match a local repository into facts."""
     started = options.clock()
     listing = walk(target, progress=options.progress)
     parsed = parse_repo(listing)
+    catalog = load_catalogs(options.catalogs)
+    tokenizer_load, tokenizer = _tokenizer_stage(listing, catalog)
+    lineage, lineage_problems = _lineage_stage(listing, parsed, catalog, tokenizer_load, options)
     tensors = _tensor_records(parsed)
+    problems = listing.problems + parsed.problems + tokenizer_load.problems + lineage_problems
     return Facts(
         schema_version=SCHEMA_VERSION,
         tool=ToolInfo(name="fromscratch", version=__version__),
         run=run_info(started, options.clock()),
         target=_target(listing, parsed),
-        problems=tuple(sorted(listing.problems + parsed.problems, key=lambda p: (p.file, p.code, p.message))),
+        problems=tuple(sorted(set(problems), key=lambda p: (p.file, p.code, p.message))),
         config=parsed.config,
         card=parsed.card,
-        components=_components(tensors, parsed),
+        components=_components(tensors, parsed, lineage),
         tensors=tuple(tensors),
-        tokenizer=TokenizerFacts(status="absent", files=(), type=None, vocab_size=None, added_tokens=None,
-                                 special_tokens=(), lineage=()),
-        architecture=ArchitectureFacts(lineage=()),
+        tokenizer=tokenizer,
+        architecture=architecture_facts(parsed.raw_config, catalog.entries.values()),
         licenses=LicenseFacts(detections=(), declared_expression=None, findings=()),
         obligations=(),
         control=(),
@@ -86,8 +100,40 @@ def scan_facts(target: str, options: ScanOptions) -> Facts:
                                    declared_relation=parsed.card.base_model_relation if parsed.card else None,
                                    config_hints=(), upstreams=(), undisclosed=(), unverified=()),
         code=CodeFacts(files=(), trust_remote_code=False, dependencies=(), pickle_imports=()),
-        catalog=CatalogInfo(version="", checksum="", entries=0, entries_with_weights=0, skipped=()),
+        catalog=CatalogInfo(version=" + ".join(catalog.versions), checksum=catalog.checksum,
+                            entries=len(catalog.entries), entries_with_weights=len(catalog.with_weights),
+                            skipped=catalog.skipped + catalog.warnings),
     )
+
+
+def _tokenizer_stage(listing: RepoListing, catalog: Catalog) -> tuple[TokenizerLoad, TokenizerFacts]:
+    load = load_tokenizer(listing.root, [f.path for f in listing.files if listing.has(f.path)])
+    comparisons = ()
+    if load.tokenizer is not None:
+        candidate = tokenizer_fingerprint(load.tokenizer, label="candidate")
+        references = {}
+        for folder in catalog.tokenizer_dirs:
+            references.update(load_tokenizer_catalog(folder))
+        comparisons = relate_all(candidate, references.values())
+    return load, tokenizer_facts(load, comparisons)
+
+
+def _lineage_stage(listing: RepoListing, parsed: ParsedRepo, catalog: Catalog, tokenizer: TokenizerLoad,
+                   options: ScanOptions) -> tuple[dict[str, list[WeightLineage]] | None, tuple[Problem, ...]]:
+    """Per-component weight relations; None when weights were not read (``--no-weights`` or none present)."""
+    if not options.read_weights or not parsed.tensors:
+        return None, ()
+    references, problems = [], []
+    for entry in catalog.with_weights:
+        try:
+            fp, _ = load_fingerprint(entry.weights)
+        except DataFileError as exc:
+            problems.append(problem("", "catalog.fingerprint", f"catalog entry {entry.id} skipped: {exc}", Severity.WARNING))
+            continue
+        references.append(Reference(entry.id, fp))
+    vocab = tokenizer.tokenizer.keys if tokenizer.tokenizer is not None else None
+    result = run_lineage(listing.real_paths, parsed.tensors, parsed.config, references, vocab, options.progress)
+    return result.lineage, tuple(problems) + result.problems
 
 
 def _target(listing: RepoListing, parsed: ParsedRepo) -> Target:
@@ -109,7 +155,8 @@ def _tensor_records(parsed: ParsedRepo) -> list[TensorRecord]:
     ]
 
 
-def _components(tensors: list[TensorRecord], parsed: ParsedRepo) -> tuple[Component, ...]:
+def _components(tensors: list[TensorRecord], parsed: ParsedRepo,
+                lineage: dict[str, list[WeightLineage]] | None) -> tuple[Component, ...]:
     by_component: dict[str, list[TensorRecord]] = defaultdict(list)
     for t in tensors:
         by_component[t.component].append(t)
@@ -129,8 +176,8 @@ def _components(tensors: list[TensorRecord], parsed: ParsedRepo) -> tuple[Compon
             prefixes=tuple(sorted({placement[t.name][1] for t in members})),
             config_section=section.path if section else None,
             model_type=section.model_type if section else None,
-            fingerprinted=False,
-            lineage=(),
+            fingerprinted=lineage is not None and bool(members),
+            lineage=tuple((lineage or {}).get(name, ())),
         ))
     return tuple(out)
 

@@ -1,0 +1,1 @@
+"""Weight lineage: canonical pieces, streaming fingerprints, calibrated matching against a catalog."""

@@ -1,0 +1,113 @@
+"""Run the lineage stage for a candidate: fingerprint, compare, escalate, decide.
+
+The one place that sequences the lineage steps, so the pipeline and ``catalog add`` fingerprint
+models the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from scanner.components import has_audio_encoder
+from scanner.errors import problem
+from scanner.lineage.canonical import Piece, heads_of, pieces_for
+from scanner.lineage.fingerprint import FingerprintOptions, ModelFingerprint, fingerprint
+from scanner.lineage.match import Reference, compare, count_tests, decide, row_test, row_test_pairs
+from scanner.parse.safetensors_header import HeaderTensor
+from scanner.progress import Progress
+from scanner.report.model import ConfigFacts, Problem, Severity, WeightLineage, WeightRelation
+from scanner.weights.reader import WeightFiles
+
+REFERENCE_ROW_LAYERS = 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineageResult:
+    """Per-component relations, the candidate's fingerprint, and what could not be used."""
+
+    lineage: dict[str, list[WeightLineage]]
+    fingerprint: ModelFingerprint
+    problems: tuple[Problem, ...]
+
+
+def candidate_pieces(tensors: Sequence[HeaderTensor], config: ConfigFacts | None) -> list[Piece]:
+    return pieces_for(list(tensors), config, audio_encoder=has_audio_encoder(config))
+
+
+def fingerprint_candidate(paths: dict[str, Path], tensors: Sequence[HeaderTensor], config: ConfigFacts | None,
+                          vocab: Sequence[bytes | None] | None, progress: Progress) -> tuple[ModelFingerprint, list[Piece]]:
+    pieces = candidate_pieces(tensors, config)
+    head_dims = tuple(sorted({h for c in ("text", "vision", "audio")
+                              for h in (heads_of(config, c).head_dim,) if h} | {64, 128}))
+    options = FingerprintOptions(vocab=vocab, rotary_head_dims=head_dims)
+    with WeightFiles(paths) as files:
+        return fingerprint(files, pieces, options, progress), pieces
+
+
+def fingerprint_reference(paths: dict[str, Path], tensors: Sequence[HeaderTensor], config: ConfigFacts | None,
+                          vocab: Sequence[bytes | None] | None, progress: Progress) -> ModelFingerprint:
+    """Catalog-side fingerprint: adds sampled row sketches on a few evenly spaced layers per component."""
+    pieces = candidate_pieces(tensors, config)
+    chosen = _row_layers(pieces)
+    options = FingerprintOptions(vocab=vocab,
+                                 row_sketch_keys=lambda p: (p.component, p.layer) in chosen and p.kind == "matrix")
+    with WeightFiles(paths) as files:
+        return fingerprint(files, pieces, options, progress)
+
+
+def _row_layers(pieces: Sequence[Piece]) -> set[tuple[str, int | None]]:
+    by_component: dict[str, set[int]] = {}
+    chosen: set[tuple[str, int | None]] = set()
+    for p in pieces:
+        if p.layer is None:
+            chosen.add((p.component, None))
+        else:
+            by_component.setdefault(p.component, set()).add(p.layer)
+    for component, layers in by_component.items():
+        ordered = sorted(layers)
+        n = min(REFERENCE_ROW_LAYERS, len(ordered))
+        picks = {ordered[round(i * (len(ordered) - 1) / max(n - 1, 1))] for i in range(n)}
+        chosen |= {(component, layer) for layer in picks}
+    return chosen
+
+
+def run_lineage(paths: dict[str, Path], tensors: Sequence[HeaderTensor], config: ConfigFacts | None,
+                references: Sequence[Reference], vocab: Sequence[bytes | None] | None, progress: Progress) -> LineageResult:
+    fp, pieces = fingerprint_candidate(paths, tensors, config, vocab, progress)
+    problems = [problem(_file_of(pieces, t.key), "weights.unusable", f"tensor '{t.name}' {t.note}", Severity.WARNING)
+                for t in fp.tensors if t.note]
+    if not references:
+        return LineageResult(lineage=_unmeasurable(fp), fingerprint=fp, problems=tuple(problems))
+    groups = compare(fp, references)
+    decided = decide(groups, fp, count_tests(groups))
+    pairs = row_test_pairs(groups, decided, fp, references)
+    if pairs:
+        wanted = frozenset(key for chosen in pairs.values() for key, _ in chosen)
+        options = FingerprintOptions(row_sketch_keys=lambda p: p.key in wanted, row_sample=None, only_keys=wanted)
+        with WeightFiles(paths) as files:
+            row_fp = fingerprint(files, [p for p in pieces if p.key in wanted], options, progress)
+        by_id = {r.catalog_id: r.fingerprint for r in references}
+        groups = [replace(g, row_evidence=row_test(row_fp, by_id[g.catalog_id], pairs[key]))
+                  if (key := (g.component, g.catalog_id, g.catalog_component)) in pairs else g for g in groups]
+        decided = decide(groups, fp, count_tests(groups) + len(pairs))
+    return LineageResult(lineage={**_unmeasurable(fp), **decided}, fingerprint=fp, problems=tuple(problems))
+
+
+def _unmeasurable(fp: ModelFingerprint) -> dict[str, list[WeightLineage]]:
+    """Components with weight matrices none of which could be measured are inconclusive against every
+    catalog model, never silently 'not compared': a model of NaNs must not pass as original."""
+    out = {}
+    for component, prints in fp.by_component().items():
+        matrices = [t for t in prints if t.kind == "matrix"]
+        if matrices and not any(t.usable for t in matrices):
+            reasons = sorted({t.note for t in matrices})
+            out[component] = [WeightLineage(
+                catalog_id="*", catalog_component="*", relation=WeightRelation.INCONCLUSIVE, statistics=None,
+                reason=f"none of its {len(matrices)} weight matrices could be measured ({'; '.join(reasons)})")]
+    return out
+
+
+def _file_of(pieces: Sequence[Piece], key: str) -> str:
+    return next((p.source.file for p in pieces if p.key == key), "")

@@ -1,0 +1,340 @@
+"""Per-tensor fingerprints of a model, computed in one streaming pass.
+
+For every canonical piece (see ``canonical``) the pass records:
+
+* a BLAKE3 hash of its stored bytes and of its values rounded to bfloat16 — verbatim copies are
+  found even when renamed or cast between float dtypes;
+* mean, standard deviation and element count;
+* for matrices, the 32 x 32 centred sketch (see ``sketch``); for vectors (norm gains, biases) a
+  32-value centred sketch plus the mean, kept as context only;
+* optionally, per-row sketches of selected matrices (to survive neuron and head permutations) and
+  token-keyed rows of embedding matrices (to survive vocabulary extension and reordering).
+
+The fingerprint holds no weights: 1024 projected numbers per matrix cannot be inverted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import blake3
+import numpy as np
+
+from scanner.lineage.canonical import Piece, rotary_alternatives
+from scanner.lineage.sketch import K, projection
+from scanner.progress import NoProgress, Progress
+from scanner.weights.dtypes import decode, round_to_bf16
+from scanner.weights.reader import CHUNK_BYTES, Scale, WeightFiles, row_chunks
+
+ROW_SAMPLE = 512
+LARGE_VECTOR = 1 << 20
+TOKEN_SAMPLE = 2048
+_TOKEN_KEY = b"fromscratch token key v1\x00\x00\x00\x00\x00\x00\x00\x00"[:32]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TensorPrint:
+    """What the fingerprint records about one canonical piece."""
+
+    key: str
+    name: str
+    component: str
+    role: str
+    layer: int | None
+    expert: int | None
+    shape: tuple[int, ...]
+    dtype: str
+    kind: str
+    raw_hash: str
+    norm_hash: str
+    mean: float
+    std: float
+    numel: int
+    note: str = ""
+    transformations: tuple[str, ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        return not self.note
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelFingerprint:
+    """Every piece's record and the sketch arrays, keyed by piece key."""
+
+    tensors: tuple[TensorPrint, ...]
+    matrices: dict[str, np.ndarray] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    tokens: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    alternatives: dict[str, tuple[tuple[str, np.ndarray], ...]] = field(default_factory=dict)
+
+    def by_component(self) -> dict[str, list[TensorPrint]]:
+        out: dict[str, list[TensorPrint]] = {}
+        for t in self.tensors:
+            out.setdefault(t.component, []).append(t)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FingerprintOptions:
+    """Which optional sketches to take."""
+
+    row_sketch_keys: Callable[[Piece], bool] = lambda piece: False
+    row_sample: int | None = ROW_SAMPLE  # None = every row (candidate-side permutation search)
+    vocab: Sequence[bytes | None] | None = None  # canonical token bytes by id, for token-keyed embedding rows
+    rotary_head_dims: tuple[int, ...] = ()  # try these rotary row orders on q/k (candidate side)
+    only_keys: frozenset[str] | None = None  # restrict the pass to these pieces (second pass)
+
+
+def token_hash(token: bytes | None) -> int:
+    """Keyed 64-bit hash of a token's canonical bytes (see ``scanner.tokenizer``); which tokens are sampled
+    depends on nothing but the token, so two vocabularies sample the same shared tokens. Unknown
+    tokens (``None``) hash to the maximum and are never sampled."""
+    if token is None:
+        return (1 << 64) - 1
+    return int.from_bytes(blake3.blake3(token, key=_TOKEN_KEY).digest(8), "little")
+
+
+def select_tokens(vocab: Sequence[bytes | None], k: int = TOKEN_SAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, token hashes) of the k vocabulary entries with the smallest keyed hashes, sorted by hash."""
+    hashes = np.fromiter((token_hash(t) for t in vocab), dtype=np.uint64, count=len(vocab))
+    order = np.argsort(hashes, kind="stable")[:k]
+    order = order[hashes[order] != np.uint64((1 << 64) - 1)]
+    return order.astype(np.int64), hashes[order]
+
+
+def fingerprint(files: WeightFiles, pieces: Sequence[Piece], options: FingerprintOptions | None = None,
+                progress: Progress | None = None) -> ModelFingerprint:
+    """Stream every piece's source tensor once and fingerprint its pieces."""
+    options = options or FingerprintOptions()
+    progress = progress or NoProgress()
+    by_source: dict[tuple[str, str], list[Piece]] = {}
+    for p in pieces:
+        if options.only_keys is not None and p.key not in options.only_keys:
+            continue
+        by_source.setdefault((p.source.file, p.source.name), []).append(p)
+    total = sum(group[0].source.end - group[0].source.start for group in by_source.values())
+    progress.begin("fingerprinting weights", total)
+    acc = _Collector()
+    try:
+        for group in by_source.values():
+            _fingerprint_source(files, group, options, acc)
+            progress.advance(group[0].source.end - group[0].source.start)
+    finally:
+        progress.end()
+    return acc.result()
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.prints: list[TensorPrint] = []
+        self.matrices: dict[str, np.ndarray] = {}
+        self.vectors: dict[str, np.ndarray] = {}
+        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.tokens: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.alternatives: dict[str, tuple[tuple[str, np.ndarray], ...]] = {}
+
+    def result(self) -> ModelFingerprint:
+        return ModelFingerprint(tensors=tuple(sorted(self.prints, key=lambda t: t.key)), matrices=self.matrices,
+                                vectors=self.vectors, rows=self.rows, tokens=self.tokens, alternatives=self.alternatives)
+
+
+def _stored_view(files: WeightFiles, piece: Piece) -> np.ndarray:
+    """The stored 2-D array a piece is cut from (experts selected, N-D kernels flattened, vectors as one row)."""
+    raw = files.raw(piece.source)
+    if piece.expert is not None and raw.ndim == 3:
+        raw = raw[piece.expert]
+    if raw.ndim == 1:
+        if raw.size > LARGE_VECTOR and raw.size % 1024 == 0:  # stream it; only hashed (see Piece.kind)
+            return raw.reshape(-1, 1024)
+        return raw.reshape(1, -1)
+    if raw.ndim > 2:
+        return raw.reshape(raw.shape[0], -1)
+    return raw
+
+
+def _scale(files: WeightFiles, piece: Piece, stored_rows: int, stored_cols: int) -> Scale | None:
+    if piece.scale is None:
+        return None
+    values = decode(files.raw(piece.scale), piece.scale.dtype).astype(np.float32)
+    if piece.scale.name.endswith(".SCB"):
+        values = values / 127.0
+    if values.size == 1:
+        return Scale(values=np.full(stored_rows, float(values.ravel()[0]), np.float32), block=0)
+    if values.ndim >= 1 and values.shape[0] == stored_rows and values.size == stored_rows:
+        return Scale(values=values.reshape(stored_rows), block=0)
+    if values.ndim == 2:
+        block = math.ceil(stored_rows / values.shape[0])
+        if math.ceil(stored_cols / block) == values.shape[1]:
+            return Scale(values=values, block=block)
+    return None
+
+
+class _PieceState:
+    """Running sums of one piece while its rows stream past."""
+
+    def __init__(self, piece: Piece, stored_rows: int, stored_cols: int, options: FingerprintOptions,
+                 expected_norm_hash: bool) -> None:
+        self.piece = piece
+        if len(piece.source.shape) == 1:  # a vector is stored as one row; its "rows" are elements
+            self.r0, self.r1 = 0, stored_rows
+            self.c0, self.c1 = piece.rows if piece.rows else (0, stored_cols)
+        elif piece.transpose:
+            self.r0, self.r1 = 0, stored_rows
+            self.c0, self.c1 = piece.rows if piece.rows else (0, stored_cols)
+        else:
+            self.r0, self.r1 = piece.rows if piece.rows else (0, stored_rows)
+            self.c0, self.c1 = 0, stored_cols
+        n_rows, n_cols = self.r1 - self.r0, self.c1 - self.c0
+        self.is_matrix = piece.kind == "matrix"
+        self.is_vector = piece.kind == "vector"
+        self.total = 0.0
+        self.squares = 0.0
+        self.count = 0
+        self.norm_hasher = blake3.blake3() if expected_norm_hash else None
+        self.sketch = np.zeros((K, K), np.float64) if self.is_matrix else None
+        self.vector: np.ndarray | None = None
+        self.col_proj = projection(n_cols) if self.is_matrix else None
+        row_proj = projection(n_rows) if self.is_matrix else None
+        if row_proj is not None and piece.row_order is not None:
+            row_proj = row_proj[np.argsort(piece.row_order)]
+        self.row_proj = row_proj
+        self.alts: list[tuple[str, np.ndarray, np.ndarray]] = []
+        if self.is_matrix and options.rotary_head_dims and piece.role in ("attn.q", "attn.k") and not piece.transpose:
+            base = projection(n_rows)
+            for label, order in rotary_alternatives(n_rows, options.rotary_head_dims):
+                self.alts.append((label, base[np.argsort(order)], np.zeros((K, K), np.float64)))
+        self.want_rows = self.is_matrix and not piece.transpose and options.row_sketch_keys(piece)
+        self.row_pick = None
+        if self.want_rows:
+            n = n_rows if options.row_sample is None else min(options.row_sample, n_rows)
+            self.row_pick = np.unique(np.linspace(0, n_rows - 1, n).round().astype(np.int64))
+            self.row_values = np.zeros((len(self.row_pick), K), np.float32)
+        self.token_ids = None
+        if self.is_matrix and options.vocab is not None and piece.role in ("embed", "lm_head") and not piece.transpose:
+            vocab = list(options.vocab)[:n_rows]
+            ids, hashes = select_tokens(vocab)
+            order = np.argsort(ids)
+            self.token_ids, self.token_hashes = ids[order], hashes[order]
+            self.token_values = np.zeros((len(ids), K), np.float32)
+
+    def feed(self, first_row: int, chunk: np.ndarray) -> None:
+        lo, hi = max(first_row, self.r0), min(first_row + len(chunk), self.r1)
+        if lo >= hi:
+            return
+        block = chunk[lo - first_row: hi - first_row, self.c0:self.c1]
+        self.total += float(block.sum(dtype=np.float64))
+        self.squares += float(np.square(block, dtype=np.float64).sum())
+        self.count += block.size
+        if self.norm_hasher is not None and not self.piece.transpose:
+            self.norm_hasher.update(round_to_bf16(np.ascontiguousarray(block)).reshape(-1).view(np.uint8))
+        if self.is_vector:
+            self.vector = block.ravel().copy() if self.vector is None else np.concatenate([self.vector, block.ravel()])
+            return
+        if not self.is_matrix:
+            return
+        projected = block @ self.col_proj
+        rows = slice(lo - self.r0, hi - self.r0)
+        self.sketch += self.row_proj[rows].T.astype(np.float64) @ projected.astype(np.float64)
+        for _label, proj, acc in self.alts:
+            acc += proj[rows].T.astype(np.float64) @ projected.astype(np.float64)
+        if self.row_pick is not None:
+            self._capture(self.row_pick, self.row_values, lo - self.r0, projected)
+        if self.token_ids is not None:
+            self._capture(self.token_ids, self.token_values, lo - self.r0, projected)
+
+    @staticmethod
+    def _capture(wanted: np.ndarray, store: np.ndarray, start: int, projected: np.ndarray) -> None:
+        lo = np.searchsorted(wanted, start)
+        hi = np.searchsorted(wanted, start + len(projected))
+        if hi > lo:
+            store[lo:hi] = projected[wanted[lo:hi] - start]
+
+    def finish(self, dtype: str, raw_hash: str, shared_norm_hash: str | None, acc: _Collector) -> None:
+        piece = self.piece
+        n = max(self.count, 1)
+        mean = self.total / n
+        var = max(self.squares / n - mean * mean, 0.0)
+        std = math.sqrt(var)
+        note = ""
+        if not (math.isfinite(self.total) and math.isfinite(self.squares)):
+            note = "contains NaN or Inf values; excluded from the evidence"
+        elif self.count <= 1:
+            note = "has a single element; nothing to compare"
+        elif std <= 1e-12 * max(1.0, abs(mean)):
+            note = "is constant (zero variance); excluded from the evidence"
+        norm_hash = self.norm_hasher.hexdigest() if (self.norm_hasher and not piece.transpose) else (shared_norm_hash or raw_hash)
+        kind = piece.kind
+        acc.prints.append(TensorPrint(
+            key=piece.key, name=piece.source.name, component=piece.component, role=piece.role, layer=piece.layer,
+            expert=piece.expert, shape=piece.shape, dtype=dtype, kind=kind, raw_hash=raw_hash, norm_hash=norm_hash,
+            mean=float(mean) if math.isfinite(mean) else 0.0, std=float(std) if math.isfinite(std) else 0.0,
+            numel=self.count, note=note, transformations=piece.transformations))
+        if note:
+            return
+        if self.is_matrix:
+            centred = self._centre(self.sketch, self.row_proj, mean)
+            acc.matrices[piece.key] = (centred.T if piece.transpose else centred).astype(np.float32)
+            if self.alts:
+                acc.alternatives[piece.key] = tuple(
+                    (label, self._centre(a, proj, mean).astype(np.float32)) for label, proj, a in self.alts)
+            if self.row_pick is not None:
+                centre = mean * self.col_proj.sum(axis=0)
+                acc.rows[piece.key] = (self.row_pick.astype(np.int32), (self.row_values - centre).astype(np.float32))
+            if self.token_ids is not None:
+                centre = mean * self.col_proj.sum(axis=0)
+                order = np.argsort(self.token_hashes)
+                acc.tokens[piece.key] = (self.token_hashes[order], (self.token_values[order] - centre).astype(np.float32))
+        elif self.is_vector and self.vector is not None:
+            centred = self.vector.astype(np.float64) - mean
+            acc.vectors[piece.key] = (centred @ projection(len(centred)).astype(np.float64)).astype(np.float32)
+
+    def _centre(self, sketch: np.ndarray, row_proj: np.ndarray, mean: float) -> np.ndarray:
+        return sketch - mean * np.outer(row_proj.sum(axis=0, dtype=np.float64), self.col_proj.sum(axis=0, dtype=np.float64))
+
+
+def _fingerprint_source(files: WeightFiles, pieces: list[Piece], options: FingerprintOptions, acc: _Collector) -> None:
+    """Fingerprint all pieces cut from one stored tensor (one expert at a time for packed experts)."""
+    source = pieces[0].source
+    skip = pieces[0].skip
+    raw_hash_full = blake3.blake3(files.raw_bytes(source)).hexdigest() if source.end > source.start else blake3.blake3().hexdigest()
+    if skip:
+        for p in pieces:
+            acc.prints.append(TensorPrint(
+                key=p.key, name=source.name, component=p.component, role=p.role, layer=p.layer, expert=p.expert,
+                shape=p.shape, dtype=source.dtype, kind=p.kind, raw_hash=raw_hash_full, norm_hash=raw_hash_full,
+                mean=0.0, std=0.0, numel=math.prod(p.shape), note=skip, transformations=p.transformations))
+        return
+    by_view: dict[int | None, list[Piece]] = {}
+    for p in pieces:
+        by_view.setdefault(p.expert, []).append(p)
+    for expert, group in by_view.items():
+        view = _stored_view(files, group[0])
+        stored_rows, stored_cols = view.shape
+        needs_norm = source.dtype != "BF16"
+        states = [_PieceState(p, stored_rows, stored_cols, options, needs_norm) for p in group]
+        shared = blake3.blake3() if needs_norm and any(p.transpose for p in group) else None
+        scale = _scale(files, group[0], stored_rows, stored_cols)
+        for first, chunk in row_chunks(view, source.dtype, scale, CHUNK_BYTES):
+            if shared is not None:
+                shared.update(round_to_bf16(chunk).reshape(-1).view(np.uint8))
+            for state in states:
+                state.feed(first, chunk)
+        for state in states:
+            raw_hash = _piece_raw_hash(files, source, view, state, raw_hash_full, expert)
+            state.finish(source.dtype, raw_hash, shared.hexdigest() if shared else None, acc)
+
+
+def _piece_raw_hash(files: WeightFiles, source, view: np.ndarray, state: _PieceState, full: str,
+                    expert: int | None) -> str:
+    """Hash of the piece's own stored bytes when they are contiguous (row ranges, experts), else the source's."""
+    if state.piece.transpose or (state.piece.rows is None and expert is None):
+        return full
+    region = view[state.r0:state.r1, state.c0:state.c1]
+    if not region.flags.c_contiguous:
+        return full
+    return blake3.blake3(region.reshape(-1).view(np.uint8)).hexdigest()
+

@@ -1,0 +1,1 @@
+"""Synthetic, trained-looking model repositories for the examples, tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Streaming weight access: dtype decoding and memory-mapped row chunks."""

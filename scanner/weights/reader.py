@@ -1,0 +1,95 @@
+"""Streaming access to tensor data: memory-mapped, zero-copy raw views, float32 in bounded row chunks.
+
+A model is never loaded whole. Each tensor is a view into the memory-mapped file; values are
+decoded into one reusable float32 buffer a few rows at a time, so peak memory is set by the chunk
+size, not by the model (or the largest tensor).
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from scanner.parse.safetensors_header import HeaderTensor
+from scanner.weights.dtypes import RAW_DTYPES, decode
+
+CHUNK_BYTES = 16 << 20  # float32 bytes per decoded chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """How stored values become weights: a per-row or per-block multiplier read from a companion tensor."""
+
+    values: np.ndarray  # float32; shape (rows,) for per-row, (ceil(rows/b), ceil(cols/b)) for block
+    block: int  # 0 for per-row scales
+
+
+class WeightFiles:
+    """Open memory maps of a repository's weight files, closed together."""
+
+    def __init__(self, paths: dict[str, Path]) -> None:
+        self._paths = paths
+        self._maps: dict[str, mmap.mmap] = {}
+        self._stack = ExitStack()
+
+    def __enter__(self) -> WeightFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for mm in self._maps.values():
+            try:
+                mm.close()
+            except BufferError:  # an array view is still alive somewhere; the map closes when it goes
+                pass
+        self._maps.clear()
+        self._stack.close()
+
+    def raw(self, tensor: HeaderTensor) -> np.ndarray:
+        """Zero-copy view of the stored elements, shaped as declared."""
+        mm = self._map(tensor.file)
+        dtype = RAW_DTYPES[tensor.dtype]
+        count = tensor.numel
+        return np.frombuffer(mm, dtype=dtype, count=count, offset=tensor.start).reshape(tensor.shape)
+
+    def raw_bytes(self, tensor: HeaderTensor) -> memoryview:
+        return memoryview(self._map(tensor.file))[tensor.start:tensor.end]
+
+    def _map(self, file: str) -> mmap.mmap:
+        if file not in self._maps:
+            fh = self._stack.enter_context(open(self._paths[file], "rb"))
+            self._maps[file] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return self._maps[file]
+
+
+def row_chunks(raw2d: np.ndarray, dtype: str, scale: Scale | None = None,
+               chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(first_row, float32 rows)`` for a 2-D raw view; the yielded array is reused between chunks."""
+    rows, cols = raw2d.shape
+    if rows == 0 or cols == 0:
+        return
+    step = max(1, chunk_bytes // (4 * cols))
+    if scale is not None and scale.block:
+        step = max(scale.block, step - step % scale.block)
+    buffer = np.empty((min(step, rows), cols), np.float32)
+    for start in range(0, rows, step):
+        block = raw2d[start:start + step]
+        out = buffer[: len(block)]
+        decode(block, dtype, out=out)
+        if scale is not None:
+            _apply_scale(out, start, scale)
+        yield start, out
+
+
+def _apply_scale(out: np.ndarray, start: int, scale: Scale) -> None:
+    if scale.block == 0:
+        out *= scale.values[start:start + len(out), None]
+        return
+    b = scale.block
+    row_blocks = scale.values[start // b: (start + len(out) + b - 1) // b]
+    expanded = np.repeat(np.repeat(row_blocks, b, axis=0)[: len(out)], b, axis=1)[:, : out.shape[1]]
+    out *= expanded
