@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from scanner import __version__
-from scanner.catalog.store import CATALOG_FILE, CatalogEntry, read_entry, write_manifest
+from scanner.catalog.store import CATALOG_FILE, CatalogEntry, dump_entry, read_entry, write_manifest
 from scanner.errors import FromScratchError, ScanInputError
 from scanner.lineage.engine import fingerprint_reference
 from scanner.lineage.sketch import SKETCH_VERSION
@@ -104,7 +104,7 @@ def add_to_catalog(model_dir: Path, catalog_dir: Path, entry_id: str, facts: Ent
         entry["synthetic"] = True
     path = catalog_dir / "entries" / f"{entry_id}.yaml"
     path.parent.mkdir(exist_ok=True)
-    write_atomic(path, yaml.safe_dump(entry, sort_keys=False, allow_unicode=True, width=100))
+    write_atomic(path, dump_entry(entry))
     write_manifest(catalog_dir)
     return read_entry(path, catalog_dir, str(catalog_dir))
 

@@ -23,7 +23,7 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from scanner.catalog.add import EntryFacts, add_to_catalog
-from scanner.catalog.store import bundled_catalog_dir, write_manifest
+from scanner.catalog.store import bundled_catalog_dir, dump_entry, write_manifest
 from scanner.errors import FromScratchError
 from scanner.lineage.engine import fingerprint_reference
 from scanner.lineage.sketch import SKETCH_VERSION
@@ -87,7 +87,7 @@ def rebuild_minilm(catalog_dir: Path, model: Path | None = None) -> None:
                         "computed_with": f"fromscratch {__version__.split('.')[0]}.x, {SKETCH_VERSION}"}
     if load.tokenizer is not None:
         entry["tokenizer"] = MINILM_ID
-    path.write_text(yaml.safe_dump(entry, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    path.write_text(dump_entry(entry), encoding="utf-8")
     write_manifest(catalog_dir)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 
 from scanner.bundled import data_path
 from scanner.errors import DataFileError
@@ -81,6 +82,18 @@ class Catalog:
     @property
     def with_weights(self) -> list[CatalogEntry]:
         return [e for e in self.entries.values() if e.weights is not None]
+
+
+def entry_key_order() -> tuple[str, ...]:
+    """The documented order of entry keys (the schema's), so written entries read the same way."""
+    return tuple(json.loads(ENTRY_SCHEMA.read_text(encoding="utf-8"))["properties"])
+
+
+def dump_entry(entry: dict[str, Any]) -> str:
+    """An entry as YAML, keys in the documented order."""
+    order = entry_key_order()
+    ordered = {k: entry[k] for k in order if k in entry} | {k: v for k, v in entry.items() if k not in order}
+    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
 
 
 def sha256_file(path: Path) -> str:

@@ -85,14 +85,29 @@ def layer_label(t: TensorPrint) -> str:
     return t.role
 
 
+@dataclass(frozen=True, slots=True)
+class _ShapeBlock:
+    """Catalog matrices of one shape, ordered by (catalog model, component) so groups are contiguous."""
+
+    entries: np.ndarray      # global entry index of each row
+    unit: np.ndarray         # unit-norm sketches, one row each
+    starts: np.ndarray       # first row of each group
+    sizes: np.ndarray        # rows per group
+    group_ids: np.ndarray    # global group number of each group
+    row_group: np.ndarray    # group position (0..len(starts)-1) of each row
+
+
 class _ReferenceIndex:
     """All catalog matrices stacked by shape, so one matrix product compares a candidate tensor with all of them."""
 
     def __init__(self, references: Sequence[Reference]) -> None:
         self.entries: list[tuple[int, TensorPrint]] = []
+        self.groups: list[tuple[int, str]] = []
+        group_number: dict[tuple[int, str], int] = {}
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         sketches: list[np.ndarray] = []
         self.by_hash: dict[str, list[int]] = defaultdict(list)
+        self.canonical: dict[tuple, list[int]] = defaultdict(list)
         for ref_index, ref in enumerate(references):
             fp = ref.fingerprint
             for t in fp.tensors:
@@ -100,17 +115,33 @@ class _ReferenceIndex:
                     continue
                 i = len(self.entries)
                 self.entries.append((ref_index, t))
+                group_number.setdefault((ref_index, t.component), len(group_number))
                 by_shape[t.shape].append(i)
                 sketches.append(fp.matrices[t.key].reshape(-1))
                 self.by_hash[t.raw_hash].append(i)
                 if t.norm_hash != t.raw_hash:
                     self.by_hash[t.norm_hash].append(i)
-        self.shape_index = {shape: np.asarray(ix) for shape, ix in by_shape.items()}
+                self.canonical[(t.shape, t.role, t.layer, t.expert)].append(i)
+        self.groups = list(group_number)
+        self.entry_group = np.asarray([group_number[(r, t.component)] for r, t in self.entries], dtype=np.int64)
         stacked = np.stack(sketches).astype(np.float32) if sketches else np.zeros((0, K * K), np.float32)
         norms = np.linalg.norm(stacked, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        self.unit = stacked / norms
-        self.canonical = [(t.role, t.layer, t.expert) for _, t in self.entries]
+        unit = stacked / norms
+        self.unit = unit
+        self.blocks: dict[tuple[int, ...], _ShapeBlock] = {}
+        for shape, ix in by_shape.items():
+            ix = np.asarray(ix, dtype=np.int64)
+            ix = ix[np.argsort(self.entry_group[ix], kind="stable")]
+            groups = self.entry_group[ix]
+            starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+            sizes = np.diff(np.r_[starts, len(ix)])
+            self.blocks[shape] = _ShapeBlock(entries=ix, unit=np.ascontiguousarray(unit[ix]), starts=starts, sizes=sizes,
+                                             group_ids=groups[starts], row_group=np.repeat(np.arange(len(starts)), sizes))
+
+
+    def unit_of(self, j: int) -> np.ndarray:
+        return self.unit[j]
 
 
 def compare(candidate: ModelFingerprint, references: Sequence[Reference]) -> list[GroupResult]:
@@ -134,54 +165,79 @@ def compare(candidate: ModelFingerprint, references: Sequence[Reference]) -> lis
 
 
 def _tensor_evidence(t: TensorPrint, fp: ModelFingerprint, index: _ReferenceIndex) -> dict[tuple[int, str], TensorEvidence]:
+    """Best match and aligned partner of one candidate tensor in every catalog component, vectorised over the catalog."""
     rows, cols = t.shape
     sketch = fp.matrices[t.key]
     views: list[tuple[str, tuple[int, int], np.ndarray]] = [("", (rows, cols), sketch), ("transpose", (cols, rows), sketch.T)]
     views += [(label, (rows, cols), alt) for label, alt in fp.alternatives.get(t.key, ())]
     sd = stats.null_sd(t.shape)
-    best: dict[tuple[int, str], tuple[float, int, str]] = {}
-    tried: Counter = Counter()
+    n_groups = len(index.groups)
+    best_abs = np.full(n_groups, -1.0)
+    best_r = np.zeros(n_groups)
+    best_j = np.full(n_groups, -1, dtype=np.int64)
+    best_view = np.zeros(n_groups, dtype=np.int64)
+    tried = np.zeros(n_groups, dtype=np.int64)
     exact_js = {j: kind for kind, digest in (("normalised", t.norm_hash), ("raw", t.raw_hash))
                 for j in index.by_hash.get(digest, ()) if index.entries[j][1].shape == t.shape}
-    aligned: dict[tuple[int, str], tuple[float, str, int]] = {}
-    aligned_tries: Counter = Counter()
-    canonical = (t.role, t.layer, t.expert)
-    for label, shape, view in views:
-        ix = index.shape_index.get(shape)
-        if ix is None:
+    for view_number, (label, shape, view) in enumerate(views):
+        block = index.blocks.get(shape)
+        if block is None:
             continue
         v = view.reshape(-1).astype(np.float32)
-        norm = float(np.linalg.norm(v)) or 1.0
-        r_all = index.unit[ix] @ (v / norm)
-        for j, r in zip(ix.tolist(), r_all.tolist()):
-            ref_index, ref_t = index.entries[j]
-            group = (ref_index, ref_t.component)
-            tried[group] += 1
-            if j in exact_js and label == "":
-                r = 1.0
-            if group not in best or abs(r) > abs(best[group][0]):
-                best[group] = (r, j, label)
-            if label in ("", "transpose") and index.canonical[j] == canonical:
-                aligned_tries[group] += 1
-                if group not in aligned or abs(r) > abs(aligned[group][0]):
-                    aligned[group] = (r, label, j)
+        r = block.unit @ (v / (float(np.linalg.norm(v)) or 1.0))
+        if label == "" and exact_js:
+            r[np.isin(block.entries, list(exact_js))] = 1.0
+        magnitude = np.abs(r)
+        seg_max = np.maximum.reduceat(magnitude, block.starts)
+        hits = np.flatnonzero(magnitude == seg_max[block.row_group])
+        _, first = np.unique(block.row_group[hits], return_index=True)
+        arg = hits[first]
+        gids = block.group_ids
+        tried[gids] += block.sizes
+        better = seg_max > best_abs[gids]
+        best_abs[gids[better]] = seg_max[better]
+        best_r[gids[better]] = r[arg[better]]
+        best_j[gids[better]] = block.entries[arg[better]]
+        best_view[gids[better]] = view_number
+    aligned = _aligned(t, sketch, index)
     out = {}
-    for group, (r, j, label) in best.items():
+    for g in np.flatnonzero(tried):
+        group = index.groups[g]
+        r, j, label = float(best_r[g]), int(best_j[g]), views[best_view[g]][0]
         ref_t = index.entries[j][1]
         exact = j in exact_js and label == ""
-        p_search = 0.0 if exact else float(stats.sidak(min(1.0, 2 * stats.upper_p(abs(r) / sd)), tried[group]))
-        r_al, al_view, j_al = aligned.get(group, (None, "", -1))
+        p_search = 0.0 if exact else float(stats.sidak(min(1.0, 2 * stats.upper_p(abs(r) / sd)), int(tried[g])))
+        r_al, al_view, j_al, al_tries = aligned.get(group, (None, "", -1, 0))
         p_al = None
         if r_al is not None:
             p_al = 0.0 if (j_al in exact_js and al_view == "") else float(
-                stats.sidak(min(1.0, 2 * stats.upper_p(abs(r_al) / sd)), aligned_tries[group]))
+                stats.sidak(min(1.0, 2 * stats.upper_p(abs(r_al) / sd)), al_tries))
             if r_al < 0:
                 al_view = (al_view + "|sign-flip").strip("|")
         out[group] = TensorEvidence(
-            key=t.key, layer_label=layer_label(t), r_search=float(r), p_search=p_search, search_ref=ref_t.key,
+            key=t.key, layer_label=layer_label(t), r_search=r, p_search=p_search, search_ref=ref_t.key,
             search_ref_layer=layer_label(ref_t), search_view=(label + ("|sign-flip" if r < 0 else "")).strip("|"),
-            r_aligned=None if r_al is None else float(r_al), aligned_view=al_view, p_aligned=p_al,
-            exact=exact, exact_kind=exact_js.get(j, "") if exact else "", null_sd=sd)
+            r_aligned=None if r_al is None else (1.0 if (j_al in exact_js and al_view == "") else float(r_al)),
+            aligned_view=al_view, p_aligned=p_al, exact=exact, exact_kind=exact_js.get(j, "") if exact else "",
+            null_sd=sd)
+    return out
+
+
+def _aligned(t: TensorPrint, sketch: np.ndarray, index: _ReferenceIndex) -> dict[tuple[int, str], tuple[float, str, int, int]]:
+    """Per catalog component: the same role, layer and expert, either orientation; (r, view, entry, tries)."""
+    out: dict[tuple[int, str], tuple[float, str, int, int]] = {}
+    unit = sketch.reshape(-1) / (float(np.linalg.norm(sketch)) or 1.0)
+    for label, shape, vec in (("", t.shape, unit), ("transpose", (t.shape[1], t.shape[0]), unit.reshape(K, K).T.reshape(-1))):
+        for j in index.canonical.get((shape, t.role, t.layer, t.expert), ()):
+            ref_index, ref_t = index.entries[j]
+            group = (ref_index, ref_t.component)
+            r = float(index.unit_of(j) @ vec)
+            previous = out.get(group)
+            tries = (previous[3] if previous else 0) + 1
+            if previous is None or abs(r) > abs(previous[0]):
+                out[group] = (r, label, j, tries)
+            else:
+                out[group] = (*previous[:3], tries)
     return out
 
 

@@ -1,9 +1,10 @@
 """The statistics behind every weight relation: a calibrated null, combination, and the decision rule.
 
-Null model. Two independently initialised tensors are uncorrelated element by element; the cosine
-of their centred sketches is then approximately N(0, 1/k + 1/n): 1/k from projecting onto k = 1024
-sketch coordinates, 1/n from the tensors' own finite size (n elements; negligible for real models,
-not for the miniature ones in tests and examples). Recipe statistics (norm gains near 1, per-layer
+Null model. Two independently initialised tensors are uncorrelated element by element. Their
+sketches are orthonormal projections onto k = 1024 coordinates (fewer when a side is shorter than
+32), so for independent tensors the sketches are independent k-dimensional vectors and their cosine
+is approximately N(0, 1/k) — whatever the tensors' size. (Measured on the benchmark's independent
+models: the standard deviation times 32 is 0.98-1.02 per tensor role.) Recipe statistics (norm gains near 1, per-layer
 std profiles, spectra) never enter: they are shared by unrelated models and only ever shown as context.
 
 Per tensor, a one-sided test against that null gives a p-value. When the best of m catalog tensors
@@ -39,7 +40,7 @@ NULL_BAND_Z = 3.0       # charts shade +-3 null standard deviations
 
 def null_sd(shape: tuple[int, ...]) -> float:
     """Standard deviation of a sketch correlation between independent tensors of this shape."""
-    return math.sqrt(1.0 / effective_k(shape) + 1.0 / max(math.prod(shape), 1))
+    return 1.0 / math.sqrt(effective_k(shape))
 
 
 def upper_p(z: np.ndarray | float) -> np.ndarray | float:

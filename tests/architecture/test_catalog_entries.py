@@ -9,16 +9,15 @@ import jsonschema
 import pytest
 import yaml
 
+from scanner.catalog.store import entry_key_order
+
 from scanner.architecture import iter_catalog_signatures, load_entry, signature_of, split_config
 from scanner.architecture.catalog import DEFAULT_ENTRIES_DIR, iter_entry_paths
 from scanner.errors import DataFileError
 
 SCHEMA_PATH = DEFAULT_ENTRIES_DIR.parent / "entry.schema.json"
 ENTRY_PATHS = list(iter_entry_paths())
-TOP_LEVEL_ORDER = (
-    "format_version", "id", "name", "family", "organisation", "country", "release_date", "hf_repo", "revision",
-    "license_card", "declared_base_models", "sources", "config_fidelity", "config", "notes",
-)
+TOP_LEVEL_ORDER = entry_key_order()
 
 
 def _validator() -> jsonschema.Draft202012Validator:

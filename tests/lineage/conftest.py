@@ -1,57 +1,13 @@
-"""Shared fixtures: a small reference model in a catalog of references, and a way to scan candidates."""
-
-from __future__ import annotations
-
+import sys
 from pathlib import Path
 
 import pytest
 
-from scanner.lineage.engine import fingerprint_reference, run_lineage
-from scanner.lineage.match import Reference
-from scanner.parse.repo import parse_repo
-from scanner.progress import NoProgress
-from scanner.synthetic import models as M
-from scanner.synthetic.repo import write_repo
-from scanner.walk.walker import walk
+sys.path.insert(0, str(Path(__file__).parent))
 
-SPEC = M.TextSpec(hidden=96, layers=6, heads=6, kv_heads=2, intermediate=192, vocab=400)
-VISION = M.VisionSpec(hidden=64, depth=4, heads=4, intermediate=128, out_hidden=96)
-
-
-def fingerprint_repo(path: Path):
-    listing = walk(path)
-    parsed = parse_repo(listing)
-    return fingerprint_reference(listing.real_paths, parsed.tensors, parsed.config, None, NoProgress())
-
-
-class Lab:
-    """Builds candidate repositories under a temporary folder and runs the lineage stage on them."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.reference = {**M.text_model(SPEC, 1), **M.vision_tower(VISION, 11)}
-        config = M.text_config(SPEC, "qwen2_5_vl")
-        config["vision_config"] = M.vision_config(VISION)
-        self.config = config
-        refs = [Reference("reference", fingerprint_repo(write_repo(root / "reference", self.reference, config)))]
-        for seed in (50, 51, 52):
-            other = {**M.text_model(SPEC, seed), **M.vision_tower(VISION, seed + 100)}
-            refs.append(Reference(f"other-{seed}", fingerprint_repo(write_repo(root / f"other-{seed}", other, config))))
-        self.references = refs
-        self.n = 0
-
-    def lineage(self, tensors, config=None, dtype="BF16"):
-        self.n += 1
-        path = write_repo(self.root / f"candidate-{self.n}", tensors, config or self.config, dtype=dtype)
-        listing = walk(path)
-        parsed = parse_repo(listing)
-        return run_lineage(listing.real_paths, parsed.tensors, parsed.config, self.references, None, NoProgress())
+from lineage_lab import Lab  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> Lab:
     return Lab(tmp_path_factory.mktemp("lineage-lab"))
-
-
-def closest(result, component):
-    return result.lineage[component][0]

@@ -5,7 +5,7 @@ import numpy as np
 from scanner.report.model import WeightRelation
 from scanner.synthetic import models as M
 
-from conftest import SPEC, closest
+from lineage_lab import SPEC, closest
 
 
 def test_non_finite_constant_and_tiny_tensors_are_excluded_with_a_reason(lab):

@@ -7,7 +7,7 @@ from scanner.report.model import WeightRelation
 from scanner.synthetic import models as M
 from scanner.synthetic import transforms as T
 
-from conftest import SPEC, VISION, closest
+from lineage_lab import SPEC, VISION, closest
 
 REUSED = (WeightRelation.IDENTICAL, WeightRelation.DERIVED)
 
