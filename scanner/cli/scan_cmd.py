@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from scanner.cli.exit_codes import for_verdict
+from scanner.cli.outputs import output_options, write_outputs
 from scanner.cli.progress_bar import progress_for_stderr
 from scanner.pipeline import ScanOptions, run_scan
-from scanner.reporters import OutputFormat, render
-from scanner.reporters.output import write_atomic
 from scanner.reporters.terminal import print_summary
 
 EPILOG = """\b
@@ -20,24 +19,14 @@ Exit codes: 0 from scratch, 1 not from scratch, 2 could not scan, 3 needs review
 \b
 Examples:
   fromscratch scan ./my-model
-  fromscratch scan ./my-model --json report.json
+  fromscratch scan ./my-model --json report.json --html report.html --sarif report.sarif
   fromscratch scan ./my-model --catalog ./our-catalog --policy permissive-release
 """
-
-_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
-
-
-def _output_options(command):
-    """One ``--<format> FILE`` option per reporter, so a new format needs no change here."""
-    for fmt in reversed(OutputFormat):
-        command = click.option(f"--{fmt.value}", f"out_{fmt.name.lower()}", type=_FILE,
-                               help=f"Write the report as {fmt.description}.")(command)
-    return command
 
 
 @click.command(epilog=EPILOG)
 @click.argument("target")
-@_output_options
+@output_options
 @click.option("--catalog", "catalogs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Extra catalog folder, merged with the bundled one (repeatable; same id overrides).")
 @click.option("--policy", default="kr-sovereign-ai-2026", show_default=True,
@@ -52,10 +41,7 @@ def scan(target: str, catalogs: tuple[Path, ...], policy: str, waivers: Path | N
     options = ScanOptions(catalogs=catalogs, policy=policy, waivers=waivers, read_weights=not no_weights,
                           progress=progress_for_stderr(quiet))
     report = run_scan(target, options)
-    for fmt in OutputFormat:
-        path = outputs[f"out_{fmt.name.lower()}"]
-        if path is not None:
-            write_atomic(path, render(report, fmt))
+    write_outputs(report, outputs)
     if not quiet:
         print_summary(report, sys.stdout, color=color)
     return for_verdict(report.verdict.status)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TextIO
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from scanner.report.model import RuleStatus, ScanReport, Severity, VerdictStatus, WeightRelation
@@ -44,22 +43,26 @@ def print_summary(report: ScanReport, stream: TextIO, *, color: bool | None = No
 
 
 def _components(console: Console, report: ScanReport) -> None:
-    table = Table(title="Components", title_justify="left", show_edge=False)
-    for column in ("component", "tensors", "parameters", "dtypes", "closest catalog model", "relation", "evidence"):
-        table.add_column(column, justify="right" if column in ("tensors", "parameters") else "left")
-    for c in report.components:
-        closest = c.lineage[0] if c.lineage else None
-        relation = Text(closest.relation.value, style=RELATION_STYLE[closest.relation]) if closest else Text(
-            "not compared" if not c.fingerprinted else "no candidates", style="dim")
-        evidence = ""
-        if closest and closest.statistics:
-            s = closest.statistics
-            evidence = f"r={s.effect_size:.3f} z={s.z:.1f} p_adj={s.p_adjusted:.1e} n={s.tensors_compared}"
-        table.add_row(c.name, str(c.tensors), _human(c.parameters), ",".join(c.dtypes) or "-",
-                      f"{closest.catalog_id}:{closest.catalog_component}" if closest else "-", relation, evidence)
+    """One line per component: size, then its closest catalog relation with the evidence behind it."""
+    console.print(Text("Components", style="bold"))
     if not report.components:
-        table.add_row("(no weights found)", "", "", "", "", "", "")
-    console.print(table)
+        console.print("  (no weights found)")
+    for c in report.components:
+        line = Text(f"  {c.name:<10}", style="bold") + Text(f"{_human(c.parameters):>7} params  {','.join(c.dtypes) or '-':<5}  ")
+        closest = c.lineage[0] if c.lineage else None
+        if closest is None:
+            line += Text("not compared (no weights read)" if not c.fingerprinted else "no comparable catalog model",
+                         style="dim")
+        else:
+            target = "every catalog model" if closest.catalog_id == "*" else f"{closest.catalog_id}:{closest.catalog_component}"
+            verb = {WeightRelation.IDENTICAL: "IDENTICAL to", WeightRelation.DERIVED: "DERIVED from",
+                    WeightRelation.INCONCLUSIVE: "inconclusive vs", WeightRelation.INDEPENDENT: "independent; closest"}
+            line += Text(f"{verb[closest.relation]} {target}", style=RELATION_STYLE[closest.relation])
+            if closest.statistics:
+                st = closest.statistics
+                line += Text(f"  (r={st.effect_size:.3f}, z={st.z:.1f}, p_adj={_p(st.p_adjusted)}, "
+                             f"{st.tensors_compared} tensors)", style="dim")
+        console.print(line)
     console.print()
 
 
@@ -110,6 +113,11 @@ def _problems(console: Console, report: ScanReport) -> None:
                       + Text(p.message))
     if len(report.problems) > MAX_ROWS:
         console.print(f"  … and {len(report.problems) - MAX_ROWS} more")
+
+
+def _p(p: float) -> str:
+    """p-values below double precision print as a bound, not as a misleading zero."""
+    return "<1e-300" if p < 1e-300 else f"{p:.1e}"
 
 
 def _human(n: int) -> str:
