@@ -10,41 +10,47 @@ import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from scanner import __version__
 from scanner.architecture.matching import architecture_facts
 from scanner.catalog.store import Catalog, load_catalogs
+from scanner.compliance import Observed, compliance_facts
 from scanner.components import COMPONENTS, assign_all
 from scanner.errors import DataFileError, problem
+from scanner.hub import is_hub_target, not_downloaded_files, resolve_target
 from scanner.lineage.engine import run_lineage
 from scanner.lineage.match import Reference
 from scanner.lineage.storage import load_fingerprint
 from scanner.parse.repo import ParsedRepo, parse_repo
+from scanner.policy import evaluate, load_policy, load_waivers
 from scanner.progress import NoProgress, Progress
 from scanner.report.model import (
     SCHEMA_VERSION,
-    ArchitectureFacts,
     CatalogInfo,
-    CodeFacts,
     Component,
     Facts,
     FileStatus,
-    LicenseFacts,
     Problem,
-    ProvenanceFacts,
     RepoFile,
     RunInfo,
+    ScanReport,
+    Severity,
     Target,
     TensorRecord,
     TokenizerFacts,
     ToolInfo,
     WeightLineage,
-    Severity,
 )
-from scanner.tokenizer import TokenizerLoad, load_tokenizer, load_tokenizer_catalog, relate_all, tokenizer_facts
+from scanner.tokenizer import (
+    TokenizerLoad,
+    load_tokenizer,
+    load_tokenizer_catalog,
+    relate_all,
+    tokenizer_facts,
+)
 from scanner.tokenizer import fingerprint as tokenizer_fingerprint
 from scanner.walk.walker import RepoListing, walk
 
@@ -74,40 +80,69 @@ def run_info(started: float, finished: float) -> RunInfo:
 def scan_facts(target: str, options: ScanOptions) -> Facts:
     """Walk, parse, fingerprint and match a local repository into facts."""
     started = options.clock()
-    listing = walk(target, progress=options.progress)
-    parsed = parse_repo(listing)
+    source = acquire(target, options)
+    listing = source.listing
+    parsed = parse_repo(listing, remote_headers=source.remote_headers)
     catalog = load_catalogs(options.catalogs)
-    tokenizer_load, tokenizer = _tokenizer_stage(listing, catalog)
+    tokenizer_load, tokenizer = _tokenizer_stage(listing, parsed, catalog)
     lineage, lineage_problems = _lineage_stage(listing, parsed, catalog, tokenizer_load, options)
     tensors = _tensor_records(parsed)
-    problems = listing.problems + parsed.problems + tokenizer_load.problems + lineage_problems
+    components = _components(tensors, parsed, lineage)
+    architecture = architecture_facts(parsed.raw_config, catalog.entries.values())
+    compliance = compliance_facts(listing, parsed, Observed(components=components, tokenizer=tokenizer,
+                                                            architecture=architecture), catalog)
+    problems = (source.problems + listing.problems + parsed.problems + tokenizer_load.problems + lineage_problems
+                + compliance.problems)
     return Facts(
         schema_version=SCHEMA_VERSION,
         tool=ToolInfo(name="fromscratch", version=__version__),
         run=run_info(started, options.clock()),
-        target=_target(listing, parsed),
+        target=_target(source, parsed),
         problems=tuple(sorted(set(problems), key=lambda p: (p.file, p.code, p.message))),
         config=parsed.config,
         card=parsed.card,
-        components=_components(tensors, parsed, lineage),
+        components=components,
         tensors=tuple(tensors),
         tokenizer=tokenizer,
-        architecture=architecture_facts(parsed.raw_config, catalog.entries.values()),
-        licenses=LicenseFacts(detections=(), declared_expression=None, findings=()),
-        obligations=(),
-        control=(),
-        provenance=ProvenanceFacts(declared_base_models=parsed.card.base_model if parsed.card else (),
-                                   declared_relation=parsed.card.base_model_relation if parsed.card else None,
-                                   config_hints=(), upstreams=(), undisclosed=(), unverified=()),
-        code=CodeFacts(files=(), trust_remote_code=False, dependencies=(), pickle_imports=()),
+        architecture=architecture,
+        licenses=compliance.licenses,
+        obligations=compliance.obligations,
+        control=compliance.control,
+        provenance=compliance.provenance,
+        code=replace(compliance.code, pickle_imports=tuple(sorted({i.qualified for i in parsed.pickle_imports}))),
         catalog=CatalogInfo(version=" + ".join(catalog.versions), checksum=catalog.checksum,
                             entries=len(catalog.entries), entries_with_weights=len(catalog.with_weights),
                             skipped=catalog.skipped + catalog.warnings),
     )
 
 
-def _tokenizer_stage(listing: RepoListing, catalog: Catalog) -> tuple[TokenizerLoad, TokenizerFacts]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Acquired:
+    """The repository as the walker saw it, plus what a Hub target left on the Hub."""
+
+    label: str
+    listing: RepoListing
+    remote_headers: tuple = ()
+    remote_files: tuple[RepoFile, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def acquire(target: str, options: ScanOptions) -> Acquired:
+    """A local folder as it is; ``hf://owner/name[@rev]`` pinned and fetched into the Hub cache first."""
+    if not is_hub_target(target):
+        return Acquired(label=target, listing=walk(target, progress=options.progress))
+    resolved = resolve_target(target, weights=options.read_weights, progress=options.progress)
+    listing = walk(resolved.folder, progress=options.progress, source="hf-hub", revision=resolved.revision,
+                   allow_empty=bool(resolved.remote_files))
+    return Acquired(label=resolved.pinned, listing=listing, remote_headers=resolved.remote_headers,
+                    remote_files=not_downloaded_files(resolved, {f.path for f in listing.files}),
+                    problems=resolved.problems)
+
+
+def _tokenizer_stage(listing: RepoListing, parsed: ParsedRepo, catalog: Catalog) -> tuple[TokenizerLoad, TokenizerFacts]:
     load = load_tokenizer(listing.root, [f.path for f in listing.files if listing.has(f.path)])
+    if load.status == "absent" and parsed.embedded_tokenizer is not None:  # a GGUF carries its own
+        load = parsed.embedded_tokenizer
     comparisons = ()
     if load.tokenizer is not None:
         candidate = tokenizer_fingerprint(load.tokenizer, label="candidate")
@@ -136,13 +171,16 @@ def _lineage_stage(listing: RepoListing, parsed: ParsedRepo, catalog: Catalog, t
     return result.lineage, tuple(problems) + result.problems
 
 
-def _target(listing: RepoListing, parsed: ParsedRepo) -> Target:
+def _target(source: Acquired, parsed: ParsedRepo) -> Target:
+    listing = source.listing
     files = tuple(
         RepoFile(path=f.path, size=f.size, sha256=f.sha256, kind=f.kind,
-                 status=FileStatus.READ if f.path in parsed.read_files else f.status, note=f.note)
+                 status=parsed.file_status.get(f.path, FileStatus.READ if f.path in parsed.read_files else f.status),
+                 note=parsed.file_notes.get(f.path, f.note))
         for f in listing.files
     )
-    return Target(path=listing.target, source=listing.source, revision=listing.revision, files=files)
+    files = tuple(sorted(files + source.remote_files, key=lambda f: f.path))
+    return Target(path=source.label, source=listing.source, revision=listing.revision, files=files)
 
 
 def _tensor_records(parsed: ParsedRepo) -> list[TensorRecord]:
@@ -182,14 +220,12 @@ def _components(tensors: list[TensorRecord], parsed: ParsedRepo,
     return tuple(out)
 
 
-def run_scan(target: str, options: ScanOptions) -> "ScanReport":
-    """Facts, then the policy's judgement of them."""
-    from scanner.report.model import PolicyInfo, ScanReport, Verdict, VerdictStatus
-
+def run_scan(target: str, options: ScanOptions) -> ScanReport:
+    """Facts, then the policy's judgement of them. The policy (and waivers) load first, so a broken
+    policy file fails at once instead of after a long scan."""
+    policy = load_policy(options.policy)
+    waivers = load_waivers(options.waivers) if options.waivers else None
     facts = scan_facts(target, options)
-    return ScanReport(
-        **{f: getattr(facts, f) for f in facts.__dataclass_fields__},
-        policy=PolicyInfo(id="none", version="0", title="no policy engine yet", checksum=""),
-        rules=(),
-        verdict=Verdict(status=VerdictStatus.NEEDS_REVIEW, summary="No policy was evaluated."),
-    )
+    evaluation = evaluate(policy, facts, waivers=waivers)
+    return ScanReport(**{f: getattr(facts, f) for f in facts.__dataclass_fields__}, policy=evaluation.policy,
+                      rules=evaluation.rules, verdict=evaluation.verdict)

@@ -9,7 +9,7 @@ interrupted run leaves a catalog that ``catalog verify`` flags rather than one t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -17,6 +17,7 @@ import yaml
 from scanner import __version__
 from scanner.catalog.store import CATALOG_FILE, CatalogEntry, dump_entry, read_entry, write_manifest
 from scanner.errors import FromScratchError, ScanInputError
+from scanner.hub import is_hub_target, resolve_target
 from scanner.lineage.engine import fingerprint_reference
 from scanner.lineage.sketch import SKETCH_VERSION
 from scanner.lineage.storage import dump_fingerprint
@@ -46,12 +47,20 @@ class EntryFacts:
     synthetic: bool = False
 
 
-def add_to_catalog(model_dir: Path, catalog_dir: Path, entry_id: str, facts: EntryFacts = EntryFacts(), *,
-                   listing: RepoListing | None = None, progress: Progress | None = None) -> CatalogEntry:
+def add_to_catalog(model: str | Path, catalog_dir: Path, entry_id: str, facts: EntryFacts = EntryFacts(), *,
+                   progress: Progress | None = None) -> CatalogEntry:
+    """Add a local folder, or ``hf://owner/name[@rev]`` (downloaded into the Hub cache, revision pinned)."""
     if not ID_PATTERN.match(entry_id):
         raise FromScratchError(f"catalog id '{entry_id}' must be lower-case letters, digits, '.' and '-'")
     progress = progress or NoProgress()
-    listing = listing or walk(model_dir, progress=progress)
+    if is_hub_target(str(model)):
+        resolved = resolve_target(str(model), weights=True, progress=progress)
+        listing = walk(resolved.folder, progress=progress, source="hf-hub", revision=resolved.revision)
+        facts = replace(facts, source=facts.source or resolved.pinned, hf_repo=facts.hf_repo or resolved.target.repo_id,
+                        revision=facts.revision or resolved.revision)
+    else:
+        listing = walk(model, progress=progress)
+    model_dir = listing.target
     parsed = parse_repo(listing)
     if parsed.raw_config is None:
         raise ScanInputError(f"{model_dir}: no readable config.json; a catalog entry needs the published config")
@@ -74,7 +83,7 @@ def add_to_catalog(model_dir: Path, catalog_dir: Path, entry_id: str, facts: Ent
             entry["revision"] = revision
     card = parsed.card
     license_card = {k: v for k, v in (("license", card.license), ("license_name", card.license_name),
-                                      ("license_link", card.license_link)) if card and v}
+                                      ("license_link", card.license_link)) if v} if card else {}
     if license_card:
         entry["license_card"] = license_card
     if facts.license:

@@ -28,8 +28,9 @@ def catalog() -> None:
 
 
 @catalog.command(epilog="\b\nExamples:\n  fromscratch catalog add ./my-base-model --catalog ./our-catalog --id our-base-1\n"
-                        "  fromscratch catalog add ./vendor-model --catalog ./cat --id vendor-7b --organisation Vendor --country US")
-@click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
+                        "  fromscratch catalog add ./vendor-model --catalog ./cat --id vendor-7b --organisation Vendor --country US\n"
+                        "  fromscratch catalog add hf://org/model@main --catalog ./cat --id org-model")
+@click.argument("model")
 @click.option("--catalog", "catalog_dir", required=True, type=_DIR, help="Catalog folder (created if missing).")
 @click.option("--id", "entry_id", required=True, help="Entry id: lower-case letters, digits, '.' and '-'.")
 @click.option("--name", help="Display name (default: the id).")
@@ -40,13 +41,13 @@ def catalog() -> None:
 @click.option("--hf-repo", help="Hub repository (owner/name) the model is published as.")
 @click.option("--license", "license_expr", help="Licence as an SPDX expression (LicenseRef-... allowed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def add(model_dir: Path, catalog_dir: Path, entry_id: str, name: str | None, family: str | None,
+def add(model: str, catalog_dir: Path, entry_id: str, name: str | None, family: str | None,
         organisation: str | None, country: str | None, release_date: str | None, hf_repo: str | None,
         license_expr: str | None, quiet: bool) -> int:
-    """Add the model in MODEL_DIR to a catalog, with its weight and tokenizer fingerprints."""
+    """Add MODEL (a folder, or hf://owner/name[@revision]) to a catalog, with its weight and tokenizer fingerprints."""
     facts = EntryFacts(name=name, family=family, organisation=organisation, country=country, release_date=release_date,
                        hf_repo=hf_repo, license=license_expr)
-    entry = add_to_catalog(model_dir, catalog_dir, entry_id, facts, progress=progress_for_stderr(quiet))
+    entry = add_to_catalog(model, catalog_dir, entry_id, facts, progress=progress_for_stderr(quiet))
     what = ["config"] + (["weights"] if entry.weights else []) + (["tokenizer"] if entry.tokenizer else [])
     click.echo(f"added {entry.id} to {catalog_dir} ({', '.join(what)})")
     return ExitCode.PASSED

@@ -11,6 +11,7 @@ from scanner.cli.exit_codes import for_verdict
 from scanner.cli.outputs import output_options, write_outputs
 from scanner.cli.progress_bar import progress_for_stderr
 from scanner.pipeline import ScanOptions, run_scan
+from scanner.policy import explain_text
 from scanner.reporters.terminal import print_summary
 
 EPILOG = """\b
@@ -21,6 +22,7 @@ Examples:
   fromscratch scan ./my-model
   fromscratch scan ./my-model --json report.json --html report.html --sarif report.sarif
   fromscratch scan ./my-model --catalog ./our-catalog --policy permissive-release
+  fromscratch scan hf://org/name@main --no-weights --json report.json
 """
 
 
@@ -32,16 +34,22 @@ Examples:
 @click.option("--policy", default="kr-sovereign-ai-2026", show_default=True,
               help="Bundled policy name, or a policy YAML file.")
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="Reviewed exceptions file (YAML).")
-@click.option("--no-weights", is_flag=True, help="Read headers only: no weight fingerprints, no weight lineage.")
+@click.option("--no-weights", is_flag=True,
+              help="Read weight headers only (for hf:// targets, over HTTP without downloading weights): "
+                   "no weight fingerprints, no weight lineage.")
+@click.option("--explain", is_flag=True, help="After the summary, show for each rule the facts it read and why it passed or failed.")
 @click.option("-q", "--quiet", is_flag=True, help="No terminal summary and no progress bar.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: on for terminals).")
 def scan(target: str, catalogs: tuple[Path, ...], policy: str, waivers: Path | None,
-         no_weights: bool, quiet: bool, color: bool | None, **outputs: Path | None) -> int:
-    """Scan TARGET (a model folder or Hugging Face cache snapshot) and report whether it was trained from scratch."""
+         no_weights: bool, explain: bool, quiet: bool, color: bool | None, **outputs: Path | None) -> int:
+    """Scan TARGET (a model folder, a Hugging Face cache snapshot, or hf://owner/name[@revision]) and report
+    whether it was trained from scratch."""
     options = ScanOptions(catalogs=catalogs, policy=policy, waivers=waivers, read_weights=not no_weights,
                           progress=progress_for_stderr(quiet))
     report = run_scan(target, options)
     write_outputs(report, outputs)
     if not quiet:
         print_summary(report, sys.stdout, color=color)
+    if explain:
+        click.echo(explain_text(report), nl=False)
     return for_verdict(report.verdict.status)

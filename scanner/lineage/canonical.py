@@ -214,7 +214,7 @@ def _expand(t: HeaderTensor, base: dict, expert: int | None, heads: Heads, model
         return _split_fused(key, dict(base, expert=expert), t.shape, False, heads, ())
     if len(t.shape) > 2:  # convolution kernels (patch embeddings): output channels x everything else
         return [Piece(key=key, expert=expert, shape=(t.shape[0], math.prod(t.shape[1:])), **base)]
-    transpose = model_type in CONV1D_MODEL_TYPES and t.name.split(".")[-2] in ("c_attn", "c_proj", "c_fc")
+    transpose = t.transposed or (model_type in CONV1D_MODEL_TYPES and t.name.split(".")[-2] in ("c_attn", "c_proj", "c_fc"))
     shape = (t.shape[1], t.shape[0]) if transpose else t.shape
     notes = ("transpose",) if transpose else ()
     if role in ("attn.q", "attn.k") and _meta_named(t.name) and heads.heads:

@@ -33,8 +33,28 @@ DTYPE_BITS: dict[str, int] = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Dequant:
+    """How stored integer codes become weights: ``(code - zero_point) * scale``.
+
+    ONNX exports keep the scale (and zero point) of an int8 weight in companion initialisers; the
+    reader folds them into the weight so the engine sees one float tensor. ``scale`` and
+    ``zero_point`` broadcast against the stored shape (numpy rules, e.g. ``[1, cols]`` per column);
+    ``axis`` is set when a 1-D scale runs along that axis of the stored tensor (``DequantizeLinear``).
+    """
+
+    scale: HeaderTensor
+    zero_point: HeaderTensor | None = None
+    axis: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HeaderTensor:
-    """One tensor's header entry with absolute byte offsets into its file."""
+    """One tensor's header entry with absolute byte offsets into its file.
+
+    Formats other than safetensors fill two more fields: ``transposed`` when the stored matrix is
+    ``[in, out]`` (an ONNX ``MatMul`` weight) rather than the usual ``[out, in]``, and ``dequant``
+    when the stored values are integer codes with a separately stored scale.
+    """
 
     name: str
     dtype: str
@@ -42,6 +62,8 @@ class HeaderTensor:
     file: str
     start: int
     end: int
+    transposed: bool = False
+    dequant: Dequant | None = None
 
     @property
     def numel(self) -> int:
@@ -77,7 +99,28 @@ def read_header(path: Path, rel: str) -> tuple[SafetensorsFile | None, list[Prob
         return None, [problem(rel, "safetensors.bad-header", f"unreadable safetensors header: {_first_line(exc)}")]
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         return None, [problem(rel, "safetensors.bad-header", f"unreadable safetensors header: {_first_line(exc)}")]
-    data_start = 8 + declared
+    return _checked_file(parsed, rel, size, 8 + declared)
+
+
+def remote_header(parsed: Any, rel: str, size: int) -> tuple[SafetensorsFile, list[Problem]]:
+    """Validate a header read over HTTP (``HfApi.parse_safetensors_file_metadata``) without the file.
+
+    The Hub client does not return the header's length, so the data section is placed at the end
+    of the file (``size`` from the repository listing): safetensors files hold nothing after their
+    last tensor. Offsets are then absolute, as for a local file, and checked the same way.
+    """
+    ends = [info.data_offsets[1] for info in parsed.tensors.values()
+            if isinstance(getattr(info, "data_offsets", None), (list, tuple)) and len(info.data_offsets) == 2
+            and isinstance(info.data_offsets[1], int)]
+    data_size = max(ends, default=0)
+    if size - data_size < 8:
+        return SafetensorsFile(file=rel, size=size, tensors=(), metadata={}), [
+            problem(rel, "safetensors.tensor-past-end",
+                    f"tensors need {data_size} bytes of data but the file has only {size} bytes")]
+    return _checked_file(parsed, rel, size, size - data_size)
+
+
+def _checked_file(parsed: Any, rel: str, size: int, data_start: int) -> tuple[SafetensorsFile, list[Problem]]:
     data_size = size - data_start
     problems: list[Problem] = []
     candidates: list[HeaderTensor] = []

@@ -12,6 +12,7 @@ is materialised.
 
 from __future__ import annotations
 
+from numbers import Integral
 from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 
@@ -87,12 +88,12 @@ def expect(condition: bool, file: str, message: str) -> None:
 
 
 def is_int(value: Any) -> bool:
-    """A JSON integer (``true`` is not an id)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer, including numpy's (GGUF arrays); ``true`` is not an id."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def check_id(token_id: Any, file: str, where: str) -> int:
     """A token id that is an integer within the supported range."""
     expect(is_int(token_id), file, f"{where}: token id {token_id!r} is not an integer")
     expect(0 <= token_id < MAX_TOKEN_IDS, file, f"{where}: token id {token_id} is outside 0..{MAX_TOKEN_IDS - 1}")
-    return token_id
+    return int(token_id)

@@ -45,6 +45,9 @@ class TokenKind(enum.IntEnum):
     BYTE = 6
 
 
+TOKEN_KIND_NUMBERS = frozenset(kind.value for kind in TokenKind)
+
+
 @frozen
 class Tokenizer:
     """A tokenizer reduced to what lineage needs: canonical token keys by id, merges, special tokens."""

@@ -11,7 +11,7 @@ native code on untrusted input; every length is checked against the buffer.
 from __future__ import annotations
 
 from scanner.tokenizer.files import MAX_TOKEN_IDS, expect, fail
-from scanner.tokenizer.model import TokenEncoding, TokenKind
+from scanner.tokenizer.model import TOKEN_KIND_NUMBERS, TokenEncoding, TokenKind
 from scanner.tokenizer.vocab import VocabBuilder
 
 _MODEL_TYPES = {1: "Unigram", 2: "BPE", 3: "WordLevel", 4: "Char"}
@@ -87,7 +87,7 @@ def _piece(data: bytes, start: int, end: int, rel: str, token_id: int) -> tuple[
         if number == 1 and wire == _LENGTH:
             raw = data[value[0]:value[1]]
         elif number == 3 and wire == _VARINT:
-            expect(value in TokenKind._value2member_map_, rel, f"piece {token_id} has unknown type {value}")
+            expect(value in TOKEN_KIND_NUMBERS, rel, f"piece {token_id} has unknown type {value}")
             kind = TokenKind(value)
     expect(raw is not None, rel, f"piece {token_id} has no text")
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from scanner.tokenizer.canonical import display_text, ordinary_token_key, token_key
 from scanner.tokenizer.files import MAX_MERGES, MAX_TOKEN_BYTES, MAX_TOKEN_IDS, UnreadableFile, expect, fail, is_int
-from scanner.tokenizer.model import TokenEncoding, Tokenizer, TokenizerLoad, TokenKind
+from scanner.tokenizer.model import TOKEN_KIND_NUMBERS, TokenEncoding, Tokenizer, TokenizerLoad, TokenKind
 
 _SPECIAL_KINDS = (TokenKind.CONTROL, TokenKind.UNKNOWN)
 _ADDED_KINDS = (TokenKind.CONTROL, TokenKind.UNKNOWN, TokenKind.USER_DEFINED, TokenKind.UNUSED)
@@ -104,16 +104,16 @@ def tokenizer_from_vocab(
     try:
         builder = VocabBuilder(model_type=model_type, source_format=source_format, encoding=encoding, files=[file])
         expect(len(tokens) <= MAX_TOKEN_IDS, file, f"{len(tokens)} tokens is over the {MAX_TOKEN_IDS}-token limit")
-        expect(token_types is None or len(token_types) == len(tokens), file,
-               f"{len(tokens)} tokens but {len(token_types or ())} token types")
+        if token_types is not None:
+            expect(len(token_types) == len(tokens), file, f"{len(tokens)} tokens but {len(token_types)} token types")
         for token_id, text in enumerate(tokens):
             expect(isinstance(text, str), file, f"token {token_id} is {type(text).__name__}, not a string")
             kind = TokenKind.NORMAL
             if token_types is not None:
                 raw_type = token_types[token_id]
-                expect(is_int(raw_type) and raw_type in TokenKind._value2member_map_, file,
+                expect(is_int(raw_type) and int(raw_type) in TOKEN_KIND_NUMBERS, file,
                        f"token {token_id} has unknown token type {raw_type!r}")
-                kind = TokenKind(raw_type)
+                kind = TokenKind(int(raw_type))
             builder.entries[token_id] = (text, kind)
             if kind in _ADDED_KINDS:
                 builder.added_ids.add(token_id)

@@ -56,11 +56,12 @@ class RepoListing:
 
 
 def walk(target: str | os.PathLike[str], *, progress: Progress | None = None, source: str | None = None,
-         revision: str | None = None) -> RepoListing:
+         revision: str | None = None, allow_empty: bool = False) -> RepoListing:
     """Walk a local folder (plain or Hugging Face cache layout).
 
     Raises ``ScanInputError`` when there is nothing to scan: a missing path, a file instead of a
-    folder, or a folder without files.
+    folder, or a folder without files (unless ``allow_empty``: a Hub snapshot whose files were
+    all left on the Hub in metadata-only mode).
     """
     progress = progress or NoProgress()
     given = Path(target)
@@ -70,7 +71,7 @@ def walk(target: str | os.PathLike[str], *, progress: Progress | None = None, so
         raise ScanInputError(f"{given}: not a folder (give the model repository's folder)")
     root, boundary, cache_revision = _resolve_layout(given)
     listed, problems = _list(root, boundary)
-    if not listed:
+    if not listed and not allow_empty:
         raise ScanInputError(f"{given}: the folder is empty: no files to scan")
     records: list[RepoFile] = []
     real_paths: dict[str, Path] = {}

@@ -15,8 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from scanner.parse.safetensors_header import HeaderTensor
-from scanner.weights.dtypes import RAW_DTYPES, decode
+from scanner.parse.safetensors_header import Dequant, HeaderTensor
+from scanner.weights.dtypes import (
+    GGUF_BLOCK_DTYPES,
+    RAW_DTYPES,
+    SCALED_DTYPES,
+    BlockQuantized,
+    EncodedArray,
+    ScaledIntegers,
+    decode,
+    gguf_block,
+)
 
 CHUNK_BYTES = 16 << 20  # float32 bytes per decoded chunk
 
@@ -49,12 +58,43 @@ class WeightFiles:
         self._maps.clear()
         self._stack.close()
 
-    def raw(self, tensor: HeaderTensor) -> np.ndarray:
-        """Zero-copy view of the stored elements, shaped as declared."""
+    def raw(self, tensor: HeaderTensor) -> np.ndarray | EncodedArray:
+        """Zero-copy view of the stored elements, shaped as declared.
+
+        Block-quantised GGUF tensors and scaled integers come back as an ``EncodedArray`` over the
+        same mapped bytes (see ``scanner.weights.dtypes``); ``row_chunks`` decodes either kind.
+        """
         mm = self._map(tensor.file)
+        if tensor.dtype in GGUF_BLOCK_DTYPES:
+            block, block_bytes = gguf_block(tensor.dtype)
+            shape = tensor.shape if tensor.shape else (1,)
+            row_bytes = shape[-1] // block * block_bytes
+            data = np.frombuffer(mm, dtype=np.uint8, count=tensor.end - tensor.start, offset=tensor.start)
+            return BlockQuantized(data.reshape(shape[:-1] + (row_bytes,)), tensor.dtype, shape)
+        if tensor.dtype in SCALED_DTYPES:
+            codes = np.frombuffer(mm, dtype=SCALED_DTYPES[tensor.dtype], count=tensor.numel,
+                                  offset=tensor.start).reshape(tensor.shape)
+            if tensor.dequant is None:
+                raise ValueError(f"tensor '{tensor.name}' is {tensor.dtype} without a scale")
+            scale = self._broadcastable(tensor.dequant.scale, tensor.dequant, tensor.shape)
+            zero = (self._broadcastable(tensor.dequant.zero_point, tensor.dequant, tensor.shape)
+                    if tensor.dequant.zero_point is not None else None)
+            return ScaledIntegers(codes, scale, zero)
         dtype = RAW_DTYPES[tensor.dtype]
         count = tensor.numel
         return np.frombuffer(mm, dtype=dtype, count=count, offset=tensor.start).reshape(tensor.shape)
+
+    def _broadcastable(self, companion: HeaderTensor, dequant: Dequant, shape: tuple[int, ...]) -> np.ndarray:
+        """A scale or zero point as an array with the weight's number of axes (small: one value per row or column)."""
+        values = np.array(decode(self.raw(companion), companion.dtype), dtype=np.float32)
+        if values.size == 1:
+            return values.reshape((1,) * len(shape))
+        if dequant.axis is not None and values.ndim == 1:
+            axis = dequant.axis % len(shape)
+            return values.reshape(tuple(len(values) if i == axis else 1 for i in range(len(shape))))
+        if values.ndim < len(shape):
+            values = values.reshape((1,) * (len(shape) - values.ndim) + values.shape)
+        return values
 
     def raw_bytes(self, tensor: HeaderTensor) -> memoryview:
         return memoryview(self._map(tensor.file))[tensor.start:tensor.end]
@@ -66,7 +106,7 @@ class WeightFiles:
         return self._maps[file]
 
 
-def row_chunks(raw2d: np.ndarray, dtype: str, scale: Scale | None = None,
+def row_chunks(raw2d: np.ndarray | EncodedArray, dtype: str, scale: Scale | None = None,
                chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(first_row, float32 rows)`` for a 2-D raw view; the yielded array is reused between chunks."""
     rows, cols = raw2d.shape

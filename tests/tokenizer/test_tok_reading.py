@@ -206,3 +206,14 @@ def test_a_lone_vocab_json_is_a_word_level_vocabulary(tmp_path):
     tokenizer = load.tokenizer
     assert (tokenizer.model_type, tokenizer.source_format, tokenizer.merges) == ("WordLevel", "vocab.json", None)
     assert tokenizer.keys == (b"<pad>", b"a", b"b", b"|") and tokenizer.special_tokens == ((0, "<pad>"),)
+
+
+def test_gguf_arrays_may_be_numpy_arrays():
+    import numpy as np
+
+    tokens = np.array(["<s>", "\u2581a", "<0x41>"])
+    types = np.array([TokenKind.CONTROL, TokenKind.NORMAL, TokenKind.BYTE], dtype=np.int32)
+    model_type, encoding = GGUF_TOKENIZER_MODELS["llama"]
+    load = tokenizer_from_vocab(tokens, None, types, model_type=model_type, encoding=encoding, file="m.gguf")
+    assert load.status == "present"
+    assert load.tokenizer.keys == (b"<s>", b" a", b"A") and load.tokenizer.special_tokens == ((0, "<s>"),)

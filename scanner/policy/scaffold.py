@@ -1,0 +1,90 @@
+"""``policy new``: a new rule file and its test file, both valid and passing from the first run.
+
+The scaffolded rule is a small working example (no dependency on packages a policy forbids) that
+shows a parameter, ``exists``, a scope and placeholders; its test file holds one failing and one
+passing case, so ``policy validate`` and ``policy test`` succeed before the author changes a thing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from scanner.errors import FromScratchError
+from scanner.policy.schemas import RULE_ID_PATTERN
+from scanner.report.model import RuleCategory, Severity
+
+VERDICT_FOR_FAILURE = {Severity.ERROR: "not_from_scratch", Severity.WARNING: "needs_review", Severity.INFO: "from_scratch"}
+
+RULE_TEMPLATE = """\
+# A rule file: one or more rules. Schema: scanner/data/schemas/rule.schema.json
+# (editors: add `# yaml-language-server: $schema=<that file>` at the top for completion).
+# Fact paths: docs/fact-paths.md. Guide: docs/policy-guide.md.
+format_version: 1
+rules:
+  - id: {rule_id}
+    category: {category}
+    severity: {severity}
+    title: The model depends on no forbidden package
+    description: >-
+      Fails when the shipped code imports, or a manifest lists, a package the policy forbids.
+      Replace the condition with your own; keep the test cases beside it up to date.
+    parameters:
+      forbidden_packages:
+        type: list
+        default: [example_forbidden_package]
+        description: Package names that must not appear among the code's dependencies.
+    condition:
+      exists:
+        in: code.dependencies
+        as: package
+        where: {{fact: package, in: {{param: forbidden_packages}}}}
+    scope: "package:{{package}}"
+    message: "The code depends on {{package}}, which the policy forbids"
+    pass_message: "The code depends on none of: {{param.forbidden_packages}}."
+    how_to_fix: Remove the dependency, or ask for a waiver with the reason it is needed.
+    references:
+      - "Your organisation's criterion this rule implements"
+"""
+
+TEST_TEMPLATE = """\
+# Test cases for {rule_id}: run with `fromscratch policy test {tests_dir}`.
+format_version: 1
+rules: [{rule_id}]
+rule_dirs: [".."]
+cases:
+  - name: a forbidden dependency fails
+    facts:
+      code:
+        dependencies: [torch, example_forbidden_package]
+    expect:
+      verdict: {failing_verdict}
+      rules:
+        {rule_id}: fail
+  - name: no forbidden dependency passes
+    facts:
+      code:
+        dependencies: [torch]
+    expect:
+      verdict: from_scratch
+      rules:
+        {rule_id}: pass
+"""
+
+
+def scaffold_rule(rule_id: str, *, category: RuleCategory, severity: Severity, directory: Path) -> list[Path]:
+    """Write ``<directory>/<rule_id>.yaml`` and ``<directory>/tests/<rule_id>.test.yaml``; refuse to overwrite."""
+    if not re.match(RULE_ID_PATTERN, rule_id):
+        raise FromScratchError(f"'{rule_id}' is not a rule id: lower-case words joined by '-', with a dot after "
+                               f"the first, e.g. '{category.value}.my-rule'")
+    rule_file = directory / f"{rule_id}.yaml"
+    test_file = directory / "tests" / f"{rule_id}.test.yaml"
+    for path in (rule_file, test_file):
+        if path.exists():
+            raise FromScratchError(f"{path} already exists; choose another rule id or remove it")
+    test_file.parent.mkdir(parents=True, exist_ok=True)
+    rule_file.write_text(RULE_TEMPLATE.format(rule_id=rule_id, category=category.value, severity=severity.value),
+                         encoding="utf-8")
+    test_file.write_text(TEST_TEMPLATE.format(rule_id=rule_id, tests_dir=test_file.parent.as_posix(),
+                                              failing_verdict=VERDICT_FOR_FAILURE[severity]), encoding="utf-8")
+    return [rule_file, test_file]

@@ -1,0 +1,63 @@
+"""Waivers: reviewed exceptions that turn a rule's findings into waived ones until they expire.
+
+A waiver names a rule and a scope: ``*`` for every finding of the rule, or the scope of one finding
+as the rule's ``scope`` template renders it (``component:vision``, ``upstream:qwen2.5-vl-32b``). A
+waived finding is never dropped: it becomes a separate ``waived`` result carrying the waiver, so
+every report shows it apart from the failures. On the day after ``expires`` a waiver stops applying
+and the finding fails again, with a note that its waiver expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from scanner.policy.files import WAIVER_FILE, load_checked
+from scanner.policy.model import PolicyFileError, WaiverEntry, Waivers
+from scanner.policy.rules import sorted_messages
+from scanner.report.model import Waiver
+
+
+def load_waivers(path: str | Path) -> Waivers:
+    """Read and check a waivers file; raises ``PolicyFileError`` listing every problem."""
+    path = Path(path)
+    located, _, _ = load_checked(path, WAIVER_FILE)
+    problems: list[tuple[str, str]] = []
+    entries: list[WaiverEntry] = []
+    first: dict[tuple[str, str], str] = {}
+    for index, data in enumerate(located.data["waivers"]):
+        at = located.where(("waivers", index))
+        try:
+            expires = dt.date.fromisoformat(data["expires"])
+        except ValueError:
+            problems.append((located.where(("waivers", index, "expires")), f"'{data['expires']}' is not a real date"))
+            continue
+        key = (data["rule"], data["scope"])
+        if key in first:
+            problems.append((at, f"a second waiver for rule '{key[0]}' and scope '{key[1]}' (first at {first[key]})"))
+            continue
+        first[key] = at
+        entries.append(WaiverEntry(
+            waiver=Waiver(rule_id=data["rule"], scope=data["scope"], reason=data["reason"], author=data["author"],
+                          expires=expires.isoformat()),
+            expires=expires, at=at))
+    if problems:
+        raise PolicyFileError(sorted_messages(problems))
+    return Waivers(source=located.filename, entries=tuple(entries))
+
+
+def default_today() -> dt.date:
+    """Today in UTC, or the day SOURCE_DATE_EPOCH names (so reproducible builds judge expiry the same way)."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if fixed.isdigit():
+        return dt.datetime.fromtimestamp(int(fixed), tz=dt.timezone.utc).date()
+    return dt.datetime.now(tz=dt.timezone.utc).date()
+
+
+def is_active(entry: WaiverEntry, today: dt.date) -> bool:
+    return today <= entry.expires
+
+
+def covers(entry: WaiverEntry, rule_id: str, scope: str) -> bool:
+    return entry.waiver.rule_id == rule_id and entry.waiver.scope in ("*", scope)
