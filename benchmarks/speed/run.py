@@ -119,7 +119,7 @@ def time_scan(folder: Path) -> float:
 def matching(models: int) -> tuple[float, int]:
     """Seconds to compare a 7B-shaped candidate with ``models`` same-shaped catalog fingerprints."""
     from scanner.lineage.fingerprint import ModelFingerprint, TensorPrint
-    from scanner.lineage.match import Reference, compare, count_tests, decide
+    from scanner.lineage.match import Reference, compare, decide
     from scanner.lineage.sketch import K
 
     roles = {"self_attn.q_proj.weight": "attn.q", "self_attn.k_proj.weight": "attn.k", "self_attn.v_proj.weight": "attn.v",
@@ -141,8 +141,7 @@ def matching(models: int) -> tuple[float, int]:
     references = [Reference(f"model-{i}", synthetic(i)) for i in range(models)]
     candidate = synthetic(10_000)
     started = time.perf_counter()
-    groups = compare(candidate, references)
-    decide(groups, candidate, count_tests(groups))
+    decide(compare(candidate, references), candidate)
     return time.perf_counter() - started, len(candidate.tensors) * models
 
 

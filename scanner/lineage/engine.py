@@ -7,14 +7,14 @@ models the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.components import has_audio_encoder
 from scanner.errors import problem
 from scanner.lineage.canonical import Piece, heads_of, pieces_for
 from scanner.lineage.fingerprint import FingerprintOptions, ModelFingerprint, fingerprint
-from scanner.lineage.match import Reference, compare, count_tests, decide, row_test, row_test_pairs
+from scanner.lineage.match import Reference, compare, decide, row_test, row_test_pairs
 from scanner.parse.safetensors_header import HeaderTensor
 from scanner.progress import Progress
 from scanner.report.model import ConfigFacts, Problem, Severity, WeightLineage, WeightRelation
@@ -80,18 +80,17 @@ def run_lineage(paths: dict[str, Path], tensors: Sequence[HeaderTensor], config:
                 for t in fp.tensors if t.note]
     if not references:
         return LineageResult(lineage=_unmeasurable(fp), fingerprint=fp, problems=tuple(problems))
-    groups = compare(fp, references)
-    decided = decide(groups, fp, count_tests(groups))
-    pairs = row_test_pairs(groups, decided, fp, references)
+    table = compare(fp, references)
+    decided = decide(table, fp)
+    pairs = row_test_pairs(table, decided, fp)
     if pairs:
         wanted = frozenset(key for chosen in pairs.values() for key, _ in chosen)
         options = FingerprintOptions(row_sketch_keys=lambda p: p.key in wanted, row_sample=None, only_keys=wanted)
         with WeightFiles(paths) as files:
             row_fp = fingerprint(files, [p for p in pieces if p.key in wanted], options, progress)
-        by_id = {r.catalog_id: r.fingerprint for r in references}
-        groups = [replace(g, row_evidence=row_test(row_fp, by_id[g.catalog_id], pairs[key]))
-                  if (key := (g.component, g.catalog_id, g.catalog_component)) in pairs else g for g in groups]
-        decided = decide(groups, fp, count_tests(groups) + len(pairs))
+        evidence = {pair: row_test(row_fp, table.references[table.index.groups[pair[1]][0]].fingerprint, chosen)
+                    for pair, chosen in pairs.items()}
+        decided = decide(table, fp, row_evidence={k: v for k, v in evidence.items() if v}, extra_tests=len(pairs))
     return LineageResult(lineage={**_unmeasurable(fp), **decided}, fingerprint=fp, problems=tuple(problems))
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import blake3
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from scanner.lineage.canonical import Piece, rotary_alternatives
 from scanner.lineage.sketch import K, projection
@@ -28,6 +30,7 @@ from scanner.progress import NoProgress, Progress
 from scanner.weights.dtypes import decode, round_to_bf16
 from scanner.weights.reader import CHUNK_BYTES, Scale, WeightFiles, row_chunks
 
+WORKERS = 2
 ROW_SAMPLE = 512
 LARGE_VECTOR = 1 << 20
 TOKEN_SAMPLE = 2048
@@ -117,12 +120,23 @@ def fingerprint(files: WeightFiles, pieces: Sequence[Piece], options: Fingerprin
             continue
         by_source.setdefault((p.source.file, p.source.name), []).append(p)
     total = sum(group[0].source.end - group[0].source.start for group in by_source.values())
+    files.open_all({p.source.file for p in pieces})
     progress.begin("fingerprinting weights", total)
     acc = _Collector()
+
+    def one(group: list[Piece]) -> _Collector:
+        part = _Collector()
+        _fingerprint_source(files, group, options, part)
+        return part
+
+    # Tensors are fingerprinted two at a time, each on one BLAS thread: hashing, decoding and
+    # projecting then keep both cores busy. Each tensor's sums run in one fixed order, so the
+    # result does not depend on the scheduling.
     try:
-        for group in by_source.values():
-            _fingerprint_source(files, group, options, acc)
-            progress.advance(group[0].source.end - group[0].source.start)
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for group, part in zip(by_source.values(), pool.map(one, by_source.values())):
+                acc.merge(part)
+                progress.advance(group[0].source.end - group[0].source.start)
     finally:
         progress.end()
     return acc.result()
@@ -136,6 +150,11 @@ class _Collector:
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.tokens: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.alternatives: dict[str, tuple[tuple[str, np.ndarray], ...]] = {}
+
+    def merge(self, other: _Collector) -> None:
+        self.prints += other.prints
+        for name in ("matrices", "vectors", "rows", "tokens", "alternatives"):
+            getattr(self, name).update(getattr(other, name))
 
     def result(self) -> ModelFingerprint:
         return ModelFingerprint(tensors=tuple(sorted(self.prints, key=lambda t: t.key)), matrices=self.matrices,
@@ -198,13 +217,16 @@ class _PieceState:
         self.sketch = np.zeros((K, K), np.float64) if self.is_matrix else None
         self.vector: np.ndarray | None = None
         self.col_proj = projection(n_cols) if self.is_matrix else None
-        row_proj = projection(n_rows) if self.is_matrix else None
+        # one extra all-ones column gives each row's sum from the same matrix product, for the mean
+        self.col_proj_sums = np.ascontiguousarray(np.hstack([self.col_proj, np.ones((n_cols, 1), np.float32)])) \
+            if self.is_matrix else None
+        row_proj = projection(n_rows).astype(np.float64) if self.is_matrix else None
         if row_proj is not None and piece.row_order is not None:
             row_proj = row_proj[np.argsort(piece.row_order)]
         self.row_proj = row_proj
         self.alts: list[tuple[str, np.ndarray, np.ndarray]] = []
         if self.is_matrix and options.rotary_head_dims and piece.role in ("attn.q", "attn.k") and not piece.transpose:
-            base = projection(n_rows)
+            base = projection(n_rows).astype(np.float64)
             for label, order in rotary_alternatives(n_rows, options.rotary_head_dims):
                 self.alts.append((label, base[np.argsort(order)], np.zeros((K, K), np.float64)))
         self.want_rows = self.is_matrix and not piece.transpose and options.row_sketch_keys(piece)
@@ -226,21 +248,23 @@ class _PieceState:
         if lo >= hi:
             return
         block = chunk[lo - first_row: hi - first_row, self.c0:self.c1]
-        self.total += float(block.sum())  # numpy's pairwise float32 sum: accurate, and 5x faster than float64
         self.squares += float(np.einsum("ij,ij->", block, block))
         self.count += block.size
         if self.norm_hasher is not None and not self.piece.transpose:
             self.norm_hasher.update(round_to_bf16(np.ascontiguousarray(block)).reshape(-1).view(np.uint8))
-        if self.is_vector:
-            self.vector = block.ravel().copy() if self.vector is None else np.concatenate([self.vector, block.ravel()])
-            return
         if not self.is_matrix:
+            self.total += float(block.sum())  # numpy's pairwise float32 sum: accurate, and faster than float64
+            if self.is_vector:
+                self.vector = block.ravel().copy() if self.vector is None else np.concatenate([self.vector, block.ravel()])
             return
-        projected = block @ self.col_proj
+        with_sums = block @ self.col_proj_sums
+        self.total += float(with_sums[:, K].sum(dtype=np.float64))
+        projected = with_sums[:, :K]
+        wide = projected.astype(np.float64)
         rows = slice(lo - self.r0, hi - self.r0)
-        self.sketch += self.row_proj[rows].T.astype(np.float64) @ projected.astype(np.float64)
+        self.sketch += self.row_proj[rows].T @ wide
         for _label, proj, acc in self.alts:
-            acc += proj[rows].T.astype(np.float64) @ projected.astype(np.float64)
+            acc += proj[rows].T @ wide
         if self.row_pick is not None:
             self._capture(self.row_pick, self.row_values, lo - self.r0, projected)
         if self.token_ids is not None:
@@ -293,14 +317,16 @@ class _PieceState:
             acc.vectors[piece.key] = (centred @ projection(len(centred)).astype(np.float64)).astype(np.float32)
 
     def _centre(self, sketch: np.ndarray, row_proj: np.ndarray, mean: float) -> np.ndarray:
-        return sketch - mean * np.outer(row_proj.sum(axis=0, dtype=np.float64), self.col_proj.sum(axis=0, dtype=np.float64))
+        return sketch - mean * np.outer(row_proj.sum(axis=0), self.col_proj.sum(axis=0, dtype=np.float64))
 
 
 def _fingerprint_source(files: WeightFiles, pieces: list[Piece], options: FingerprintOptions, acc: _Collector) -> None:
     """Fingerprint all pieces cut from one stored tensor (one expert at a time for packed experts)."""
     source = pieces[0].source
     skip = pieces[0].skip
-    raw_hash_full = blake3.blake3(files.raw_bytes(source)).hexdigest() if source.end > source.start else blake3.blake3().hexdigest()
+    full = blake3.blake3()
+    files.hash_bytes(source, full)
+    raw_hash_full = full.hexdigest()
     if skip:
         for p in pieces:
             acc.prints.append(TensorPrint(
@@ -318,11 +344,12 @@ def _fingerprint_source(files: WeightFiles, pieces: list[Piece], options: Finger
         states = [_PieceState(p, stored_rows, stored_cols, options, needs_norm) for p in group]
         shared = blake3.blake3() if needs_norm and any(p.transpose for p in group) else None
         scale = _scale(files, group[0], stored_rows, stored_cols)
-        for first, chunk in row_chunks(view, source.dtype, scale, CHUNK_BYTES):
+        for first, chunk, raw in row_chunks(view, source.dtype, scale, CHUNK_BYTES):
             if shared is not None:
                 shared.update(round_to_bf16(chunk).reshape(-1).view(np.uint8))
             for state in states:
                 state.feed(first, chunk)
+            files.release(raw)
         for state in states:
             raw_hash = _piece_raw_hash(files, source, view, state, raw_hash_full, expert)
             state.finish(source.dtype, raw_hash, shared.hexdigest() if shared else None, acc)
@@ -336,5 +363,11 @@ def _piece_raw_hash(files: WeightFiles, source, view: np.ndarray, state: _PieceS
     region = view[state.r0:state.r1, state.c0:state.c1]
     if not region.flags.c_contiguous:
         return full
-    return blake3.blake3(region.reshape(-1).view(np.uint8)).hexdigest()
+    hasher = blake3.blake3()
+    flat = region.reshape(-1).view(np.uint8)
+    for start in range(0, len(flat), CHUNK_BYTES):
+        step = flat[start:start + CHUNK_BYTES]
+        hasher.update(step)
+        files.release(step)
+    return hasher.hexdigest()
 

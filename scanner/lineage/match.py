@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -103,83 +103,151 @@ class _ReferenceIndex:
     def __init__(self, references: Sequence[Reference]) -> None:
         self.entries: list[tuple[int, TensorPrint]] = []
         self.groups: list[tuple[int, str]] = []
-        group_number: dict[tuple[int, str], int] = {}
-        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        sketches: list[np.ndarray] = []
         self.by_hash: dict[str, list[int]] = defaultdict(list)
         self.canonical: dict[tuple, list[int]] = defaultdict(list)
+        pieces: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray, int]]] = defaultdict(list)
+        entry_groups: list[int] = []
         for ref_index, ref in enumerate(references):
             fp = ref.fingerprint
+            by_component: dict[str, list[TensorPrint]] = defaultdict(list)
             for t in fp.tensors:
-                if t.kind != "matrix" or not t.usable or t.key not in fp.matrices:
-                    continue
-                i = len(self.entries)
-                self.entries.append((ref_index, t))
-                group_number.setdefault((ref_index, t.component), len(group_number))
-                by_shape[t.shape].append(i)
-                sketches.append(fp.matrices[t.key].reshape(-1))
-                self.by_hash[t.raw_hash].append(i)
-                if t.norm_hash != t.raw_hash:
-                    self.by_hash[t.norm_hash].append(i)
-                self.canonical[(t.shape, t.role, t.layer, t.expert)].append(i)
-        self.groups = list(group_number)
-        self.entry_group = np.asarray([group_number[(r, t.component)] for r, t in self.entries], dtype=np.int64)
-        stacked = np.stack(sketches).astype(np.float32) if sketches else np.zeros((0, K * K), np.float32)
-        norms = np.linalg.norm(stacked, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        unit = stacked / norms
-        self.unit = unit
+                if t.kind == "matrix" and t.usable and t.key in fp.matrices:
+                    by_component[t.component].append(t)
+            for component, usable in sorted(by_component.items()):  # contiguous groups within every shape block
+                group = len(self.groups)
+                self.groups.append((ref_index, component))
+                first = len(self.entries)
+                sketches = np.stack([fp.matrices[t.key] for t in usable]).reshape(len(usable), K * K).astype(np.float32)
+                norms = np.linalg.norm(sketches, axis=1, keepdims=True)
+                sketches /= np.where(norms == 0, 1.0, norms)
+                shapes: dict[tuple[int, ...], list[int]] = defaultdict(list)
+                for n, t in enumerate(usable):
+                    i = first + n
+                    self.entries.append((ref_index, t))
+                    entry_groups.append(group)
+                    shapes[t.shape].append(n)
+                    self.by_hash[t.raw_hash].append(i)
+                    if t.norm_hash != t.raw_hash:
+                        self.by_hash[t.norm_hash].append(i)
+                    self.canonical[(t.shape, t.role, t.layer, t.expert)].append(i)
+                for shape, members in shapes.items():
+                    members = np.asarray(members)
+                    pieces[shape].append((sketches[members], first + members, group))
+        self.entry_group = np.asarray(entry_groups, dtype=np.int64)
+        self.row_in_block = np.zeros(len(self.entries), dtype=np.int64)
         self.blocks: dict[tuple[int, ...], _ShapeBlock] = {}
-        for shape, ix in by_shape.items():
-            ix = np.asarray(ix, dtype=np.int64)
-            ix = ix[np.argsort(self.entry_group[ix], kind="stable")]
-            groups = self.entry_group[ix]
-            starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-            sizes = np.diff(np.r_[starts, len(ix)])
-            self.blocks[shape] = _ShapeBlock(entries=ix, unit=np.ascontiguousarray(unit[ix]), starts=starts, sizes=sizes,
-                                             group_ids=groups[starts], row_group=np.repeat(np.arange(len(starts)), sizes))
+        for shape, parts in pieces.items():
+            entries = np.concatenate([p[1] for p in parts])
+            sizes = np.asarray([len(p[1]) for p in parts])
+            starts = np.r_[0, np.cumsum(sizes)[:-1]]
+            self.row_in_block[entries] = np.arange(len(entries))
+            self.blocks[shape] = _ShapeBlock(entries=entries, unit=np.concatenate([p[0] for p in parts]), starts=starts,
+                                             sizes=sizes, group_ids=np.asarray([p[2] for p in parts]),
+                                             row_group=np.repeat(np.arange(len(parts)), sizes))
 
 
-    def unit_of(self, j: int) -> np.ndarray:
-        return self.unit[j]
+class Comparison:
+    """Evidence of every candidate matrix (rows) against every catalog component (columns), as arrays.
+
+    A scan against hundreds of catalog models compares tens of thousands of (tensor, component)
+    pairs; keeping them as arrays lets the decision rank every component pair at numpy speed and
+    build per-tensor ``TensorEvidence`` only for the pairs it reports.
+    """
+
+    def __init__(self, rows: list[TensorPrint], index: _ReferenceIndex, references: Sequence[Reference]) -> None:
+        n, g = len(rows), len(index.groups)
+        self.rows = rows
+        self.index = index
+        self.references = references
+        self.views: list[str] = ["", "transpose"]  # view labels, referred to by code
+        self.r = np.zeros((n, g))
+        self.p = np.ones((n, g))
+        self.j = np.full((n, g), -1, dtype=np.int64)
+        self.view = np.zeros((n, g), dtype=np.int64)
+        self.tried = np.zeros((n, g), dtype=np.int64)
+        self.exact = np.zeros((n, g), dtype=np.int8)  # 0 none, 1 raw bytes, 2 bf16-normalised values
+        self.r_al = np.full((n, g), np.nan)
+        self.p_al = np.full((n, g), np.nan)
+        self.j_al = np.full((n, g), -1, dtype=np.int64)
+        self.view_al = np.zeros((n, g), dtype=np.int64)
+        self.sd = np.ones(n)
+
+    def code(self, label: str) -> int:
+        if label not in self.views:
+            self.views.append(label)
+        return self.views.index(label)
+
+    def pairs(self) -> list[tuple[str, int]]:
+        """(candidate component, column) pairs with at least one comparison, in a stable order."""
+        components = np.asarray([t.component for t in self.rows])
+        out = []
+        for component in sorted(set(components.tolist())):
+            mask = components == component
+            for g in np.flatnonzero(self.tried[mask].any(axis=0)).tolist():
+                out.append((component, g))
+        return sorted(out, key=lambda cg: (cg[0], self.catalog_id(cg[1]), self.index.groups[cg[1]][1]))
+
+    def catalog_id(self, g: int) -> str:
+        return self.references[self.index.groups[g][0]].catalog_id
+
+    def group_result(self, component: str, g: int) -> GroupResult:
+        """The per-tensor evidence of one (candidate component, catalog component) pair."""
+        evidence = []
+        for i, t in enumerate(self.rows):
+            if t.component != component or not self.tried[i, g]:
+                continue
+            j = int(self.j[i, g])
+            ref_t = self.index.entries[j][1]
+            r = float(self.r[i, g])
+            label = self.views[self.view[i, g]]
+            aligned = not np.isnan(self.r_al[i, g])
+            r_al = float(self.r_al[i, g]) if aligned else None
+            al_view = self.views[self.view_al[i, g]] if aligned else ""
+            evidence.append(TensorEvidence(
+                key=t.key, layer_label=layer_label(t), r_search=r, p_search=float(self.p[i, g]), search_ref=ref_t.key,
+                search_ref_layer=layer_label(ref_t), search_view="|".join(x for x in (label, "sign-flip" if r < 0 else "") if x),
+                r_aligned=r_al, aligned_view="|".join(x for x in (al_view, "sign-flip" if aligned and r_al < 0 else "") if x),
+                p_aligned=float(self.p_al[i, g]) if aligned else None, exact=bool(self.exact[i, g]),
+                exact_kind={0: "", 1: "raw", 2: "normalised"}[int(self.exact[i, g])], null_sd=float(self.sd[i])))
+        ref_index, ref_component = self.index.groups[g]
+        return GroupResult(component=component, catalog_id=self.references[ref_index].catalog_id,
+                           catalog_component=ref_component, tensors=tuple(evidence))
+
+    def combined_z(self, component: str, g: int) -> tuple[int, float]:
+        """(tensors compared, best procedure's Stouffer z) of a pair, for ranking without building evidence."""
+        mask = np.asarray([t.component == component for t in self.rows]) & (self.tried[:, g] > 0)
+        n = int(mask.sum())
+        z_search = stats.stouffer(stats.z_of_p(self.p[mask, g]))
+        aligned = mask & ~np.isnan(self.p_al[:, g])
+        z_al = stats.stouffer(stats.z_of_p(self.p_al[aligned, g])) if aligned.any() else -np.inf
+        return n, max(z_search, z_al)
 
 
-def compare(candidate: ModelFingerprint, references: Sequence[Reference]) -> list[GroupResult]:
-    """Tensor-level evidence of every candidate matrix against every catalog component with a comparable tensor."""
+def compare(candidate: ModelFingerprint, references: Sequence[Reference]) -> Comparison:
+    """Evidence of every candidate matrix against every catalog component with a comparable tensor."""
     index = _ReferenceIndex(references)
-    per_group: dict[tuple[str, int, str], list[TensorEvidence]] = defaultdict(list)
-    for t in candidate.tensors:
-        if t.kind != "matrix" or not t.usable or t.key not in candidate.matrices:
-            continue
-        evidence = _tensor_evidence(t, candidate, index)
+    rows = [t for t in candidate.tensors if t.kind == "matrix" and t.usable and t.key in candidate.matrices]
+    table = Comparison(rows, index, references)
+    for i, t in enumerate(rows):
+        _tensor_evidence(i, t, candidate, table)
         if t.key in candidate.tokens:
-            for group, by_token in _token_evidence(t, candidate, references).items():
-                if group not in evidence or by_token.p_search < evidence[group].p_search:
-                    evidence[group] = by_token
-        for (ref_index, ref_component), item in evidence.items():
-            per_group[(t.component, ref_index, ref_component)].append(item)
-    return [
-        GroupResult(component=c, catalog_id=references[r].catalog_id, catalog_component=rc, tensors=tuple(ev))
-        for (c, r, rc), ev in sorted(per_group.items(), key=lambda kv: (kv[0][0], references[kv[0][1]].catalog_id, kv[0][2]))
-    ]
+            _token_evidence(i, t, candidate, table)
+    return table
 
 
-def _tensor_evidence(t: TensorPrint, fp: ModelFingerprint, index: _ReferenceIndex) -> dict[tuple[int, str], TensorEvidence]:
-    """Best match and aligned partner of one candidate tensor in every catalog component, vectorised over the catalog."""
+def _tensor_evidence(i: int, t: TensorPrint, fp: ModelFingerprint, table: Comparison) -> None:
+    """Fill row ``i``: best match and aligned partner in every catalog component, vectorised over the catalog."""
+    index = table.index
     rows, cols = t.shape
     sketch = fp.matrices[t.key]
     views: list[tuple[str, tuple[int, int], np.ndarray]] = [("", (rows, cols), sketch), ("transpose", (cols, rows), sketch.T)]
     views += [(label, (rows, cols), alt) for label, alt in fp.alternatives.get(t.key, ())]
     sd = stats.null_sd(t.shape)
-    n_groups = len(index.groups)
-    best_abs = np.full(n_groups, -1.0)
-    best_r = np.zeros(n_groups)
-    best_j = np.full(n_groups, -1, dtype=np.int64)
-    best_view = np.zeros(n_groups, dtype=np.int64)
-    tried = np.zeros(n_groups, dtype=np.int64)
-    exact_js = {j: kind for kind, digest in (("normalised", t.norm_hash), ("raw", t.raw_hash))
+    table.sd[i] = sd
+    best_abs = np.full(len(index.groups), -1.0)
+    exact_js = {j: (2 if kind == "normalised" else 1) for kind, digest in (("normalised", t.norm_hash), ("raw", t.raw_hash))
                 for j in index.by_hash.get(digest, ()) if index.entries[j][1].shape == t.shape}
-    for view_number, (label, shape, view) in enumerate(views):
+    for label, shape, view in views:
         block = index.blocks.get(shape)
         if block is None:
             continue
@@ -193,65 +261,65 @@ def _tensor_evidence(t: TensorPrint, fp: ModelFingerprint, index: _ReferenceInde
         _, first = np.unique(block.row_group[hits], return_index=True)
         arg = hits[first]
         gids = block.group_ids
-        tried[gids] += block.sizes
+        table.tried[i, gids] += block.sizes
         better = seg_max > best_abs[gids]
-        best_abs[gids[better]] = seg_max[better]
-        best_r[gids[better]] = r[arg[better]]
-        best_j[gids[better]] = block.entries[arg[better]]
-        best_view[gids[better]] = view_number
-    aligned = _aligned(t, sketch, index)
-    out = {}
-    for g in np.flatnonzero(tried):
-        group = index.groups[g]
-        r, j, label = float(best_r[g]), int(best_j[g]), views[best_view[g]][0]
-        ref_t = index.entries[j][1]
-        exact = j in exact_js and label == ""
-        p_search = 0.0 if exact else float(stats.sidak(min(1.0, 2 * stats.upper_p(abs(r) / sd)), int(tried[g])))
-        r_al, al_view, j_al, al_tries = aligned.get(group, (None, "", -1, 0))
-        p_al = None
-        if r_al is not None:
-            p_al = 0.0 if (j_al in exact_js and al_view == "") else float(
-                stats.sidak(min(1.0, 2 * stats.upper_p(abs(r_al) / sd)), al_tries))
-            if r_al < 0:
-                al_view = (al_view + "|sign-flip").strip("|")
-        out[group] = TensorEvidence(
-            key=t.key, layer_label=layer_label(t), r_search=r, p_search=p_search, search_ref=ref_t.key,
-            search_ref_layer=layer_label(ref_t), search_view=(label + ("|sign-flip" if r < 0 else "")).strip("|"),
-            r_aligned=None if r_al is None else (1.0 if (j_al in exact_js and al_view == "") else float(r_al)),
-            aligned_view=al_view, p_aligned=p_al, exact=exact, exact_kind=exact_js.get(j, "") if exact else "",
-            null_sd=sd)
-    return out
+        chosen = gids[better]
+        best_abs[chosen] = seg_max[better]
+        table.r[i, chosen] = r[arg[better]]
+        table.j[i, chosen] = block.entries[arg[better]]
+        table.view[i, chosen] = table.code(label)
+    found = np.flatnonzero(table.tried[i])
+    table.p[i, found] = stats.sidak(np.minimum(1.0, 2 * stats.upper_p(np.abs(table.r[i, found]) / sd)), table.tried[i, found])
+    for g in found.tolist() if exact_js else ():
+        j = int(table.j[i, g])
+        if table.view[i, g] == 0 and j in exact_js:
+            table.exact[i, g] = exact_js[j]
+            table.p[i, g] = 0.0
+    _aligned(i, t, sketch, table, exact_js)
 
 
-def _aligned(t: TensorPrint, sketch: np.ndarray, index: _ReferenceIndex) -> dict[tuple[int, str], tuple[float, str, int, int]]:
-    """Per catalog component: the same role, layer and expert, either orientation; (r, view, entry, tries)."""
-    out: dict[tuple[int, str], tuple[float, str, int, int]] = {}
+def _aligned(i: int, t: TensorPrint, sketch: np.ndarray, table: Comparison, exact_js: dict[int, int]) -> None:
+    """Row ``i``'s aligned partners: same role, layer and expert, either orientation (Šidák over the orientations)."""
+    index = table.index
     unit = sketch.reshape(-1) / (float(np.linalg.norm(sketch)) or 1.0)
+    tries = np.zeros(len(index.groups), dtype=np.int64)
     for label, shape, vec in (("", t.shape, unit), ("transpose", (t.shape[1], t.shape[0]), unit.reshape(K, K).T.reshape(-1))):
-        for j in index.canonical.get((shape, t.role, t.layer, t.expert), ()):
-            ref_index, ref_t = index.entries[j]
-            group = (ref_index, ref_t.component)
-            r = float(index.unit_of(j) @ vec)
-            previous = out.get(group)
-            tries = (previous[3] if previous else 0) + 1
-            if previous is None or abs(r) > abs(previous[0]):
-                out[group] = (r, label, j, tries)
-            else:
-                out[group] = (*previous[:3], tries)
-    return out
+        partners = index.canonical.get((shape, t.role, t.layer, t.expert))
+        if not partners:
+            continue
+        partners = np.asarray(partners)
+        rs = index.blocks[shape].unit[index.row_in_block[partners]] @ vec
+        if label == "" and exact_js:
+            rs[np.isin(partners, list(exact_js))] = 1.0
+        groups = index.entry_group[partners]
+        np.add.at(tries, groups, 1)
+        current = table.r_al[i, groups]
+        better = np.isnan(current) | (np.abs(rs) > np.abs(current))
+        table.r_al[i, groups[better]] = rs[better]
+        table.j_al[i, groups[better]] = partners[better]
+        table.view_al[i, groups[better]] = table.code(label)
+    has = np.flatnonzero(tries)
+    table.p_al[i, has] = stats.sidak(np.minimum(1.0, 2 * stats.upper_p(np.abs(table.r_al[i, has]) / table.sd[i])), tries[has])
+    for g in has.tolist() if exact_js else ():
+        if table.view_al[i, g] == 0 and int(table.j_al[i, g]) in exact_js:
+            table.p_al[i, g] = 0.0
 
 
-def _token_evidence(t: TensorPrint, fp: ModelFingerprint, references: Sequence[Reference]) -> dict[tuple[int, str], TensorEvidence]:
+def _token_evidence(i: int, t: TensorPrint, fp: ModelFingerprint, table: Comparison) -> None:
     """Embedding rows joined by token, not by position: survives vocabulary extension and reordering.
 
     The joined row sketches of n shared tokens form one vector of n x K values whose correlation has
-    null standard deviation 1/sqrt(n K) between unrelated models.
+    null standard deviation 1/sqrt(n K) between unrelated models. Where it is stronger than the
+    positional evidence for a catalog component, it replaces it.
     """
     hashes, values = fp.tokens[t.key]
-    tries: dict[tuple[int, str], list[tuple[float, float, TensorPrint]]] = defaultdict(list)
-    for ref_index, ref in enumerate(references):
+    group_of = {grp: n for n, grp in enumerate(table.index.groups)}
+    entry_of = {(r, e.key): j for j, (r, e) in enumerate(table.index.entries)}
+    tries: dict[int, list[tuple[float, float, TensorPrint, int]]] = defaultdict(list)
+    for ref_index, ref in enumerate(table.references):
         for ref_t in ref.fingerprint.tensors:
-            if ref_t.key not in ref.fingerprint.tokens or ref_t.shape[1:] != t.shape[1:]:
+            j = entry_of.get((ref_index, ref_t.key))
+            if j is None or ref_t.key not in ref.fingerprint.tokens or ref_t.shape[1:] != t.shape[1:]:
                 continue
             ref_hashes, ref_values = ref.fingerprint.tokens[ref_t.key]
             shared, mine, theirs = np.intersect1d(hashes, ref_hashes, assume_unique=True, return_indices=True)
@@ -261,18 +329,19 @@ def _token_evidence(t: TensorPrint, fp: ModelFingerprint, references: Sequence[R
             a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-30)
             b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-30)
             r = float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)))
-            tries[(ref_index, ref_t.component)].append((r, 1.0 / np.sqrt(a.size), ref_t))
-    out: dict[tuple[int, str], TensorEvidence] = {}
-    for group, found in tries.items():
-        r, sd, ref_t = max(found, key=lambda x: abs(x[0]) / x[1])
+            tries[group_of[(ref_index, ref_t.component)]].append((r, 1.0 / np.sqrt(a.size), ref_t, j))
+    code = table.code("vocabulary-alignment")
+    for g, found in tries.items():
+        r, sd, ref_t, j = max(found, key=lambda x: abs(x[0]) / x[1])
         p = float(stats.sidak(min(1.0, 2 * stats.upper_p(abs(r) / sd)), len(found)))
-        same_role = ref_t.role == t.role
-        out[group] = TensorEvidence(
-            key=t.key, layer_label=layer_label(t), r_search=r, p_search=p, search_ref=ref_t.key,
-            search_ref_layer=layer_label(ref_t), search_view="vocabulary-alignment",
-            r_aligned=r if same_role else None, aligned_view="vocabulary-alignment" if same_role else "",
-            p_aligned=p if same_role else None, exact=False, exact_kind="", null_sd=float(sd))
-    return out
+        if table.tried[i, g] and p >= table.p[i, g]:
+            continue
+        table.r[i, g], table.p[i, g], table.j[i, g], table.view[i, g] = r, p, j, code
+        table.tried[i, g] = max(table.tried[i, g], len(found))
+        table.exact[i, g] = 0
+        table.sd[i] = sd
+        if ref_t.role == t.role:
+            table.r_al[i, g], table.p_al[i, g], table.j_al[i, g], table.view_al[i, g] = r, p, j, code
 
 
 # --------------------------------------------------------------------------- decision
@@ -309,20 +378,47 @@ def _procedures(g: GroupResult) -> list[_Procedure]:
     return out
 
 
-def decide(groups: Sequence[GroupResult], candidate: ModelFingerprint, tests: int) -> dict[str, list[WeightLineage]]:
-    """Relation and statistics per (candidate component, catalog component), closest first."""
+REPORTED_PER_COMPONENT = 5
+
+
+def decide(table: Comparison, candidate: ModelFingerprint, *, row_evidence: dict[tuple[str, int], tuple[RowEvidence, ...]] | None = None,
+           extra_tests: int = 0) -> dict[str, list[WeightLineage]]:
+    """Relation and statistics per candidate component, closest first.
+
+    Every (candidate component, catalog component) pair counts in the multiple-testing correction;
+    the ones reported are those that could be reuse (adjusted p below ``ALPHA``) and, for context,
+    the closest few of the rest (same-named component first, most tensors, largest z).
+    """
+    row_evidence = row_evidence or {}
     prints = {t.key: t for t in candidate.tensors}
-    out: dict[str, list[WeightLineage]] = defaultdict(list)
-    for g in groups:
-        lineage = _decide_group(g, prints, tests)
-        if lineage is not None:
-            out[g.component].append(lineage)
+    pairs = table.pairs()
+    tests = max(1, len(pairs) + extra_tests)
+    ranked: dict[str, list[tuple[tuple, int]]] = defaultdict(list)
+    for component, g in pairs:
+        n, z = table.combined_z(component, g)
+        suspicious = stats.bonferroni(float(stats.upper_p(z)) * 3, tests) < stats.ALPHA or (component, g) in row_evidence
+        same = table.index.groups[g][1] == component
+        ranked[component].append(((not suspicious, not same, -n, -z, table.catalog_id(g)), g))
+    out: dict[str, list[WeightLineage]] = {}
     rank = {WeightRelation.IDENTICAL: 0, WeightRelation.DERIVED: 1, WeightRelation.INCONCLUSIVE: 2, WeightRelation.INDEPENDENT: 3}
-    for component in out:  # strongest relation first; among equals, the like-named component with most evidence
-        out[component].sort(key=lambda w: (rank[w.relation], w.catalog_component != component,
-                                           -(w.statistics.tensors_compared if w.statistics else 0),
-                                           -(w.statistics.z if w.statistics else 0.0), w.catalog_id, w.catalog_component))
-    return dict(out)
+    for component, candidates in ranked.items():
+        candidates.sort()
+        chosen = [g for key, g in candidates if not key[0]] + [g for key, g in candidates if key[0]][:REPORTED_PER_COMPONENT]
+        decided = []
+        for g in chosen:
+            group = table.group_result(component, g)
+            if (component, g) in row_evidence:
+                group = replace(group, row_evidence=row_evidence[(component, g)])
+            lineage = _decide_group(group, prints, tests)
+            if lineage is not None:
+                decided.append(lineage)
+        # strongest relation first; among equals, the like-named component with most evidence
+        decided.sort(key=lambda w: (rank[w.relation], w.catalog_component != component,
+                                    -(w.statistics.tensors_compared if w.statistics else 0),
+                                    -(w.statistics.z if w.statistics else 0.0), w.catalog_id, w.catalog_component))
+        if decided:
+            out[component] = decided
+    return out
 
 
 def _decide_group(g: GroupResult, prints: dict[str, TensorPrint], tests: int) -> WeightLineage | None:
@@ -420,31 +516,31 @@ def _transformations(g: GroupResult, name: str, prints: dict[str, TensorPrint]) 
 # --------------------------------------------------------------------------- row test (permutations)
 
 
-def row_test_pairs(groups: Sequence[GroupResult], decided: dict[str, list[WeightLineage]],
-                   candidate: ModelFingerprint, references: Sequence[Reference]) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
-    """(candidate key, reference key) pairs worth a row test: same shape, reference has row sketches, and
-    neither the aligned nor the search procedure found anything for that component pair."""
-    ref_by_id = {r.catalog_id: r for r in references}
+def row_test_pairs(table: Comparison, decided: dict[str, list[WeightLineage]],
+                   candidate: ModelFingerprint) -> dict[tuple[str, int], list[tuple[str, str]]]:
+    """(candidate key, reference key) pairs worth a row test: same shape and role, the reference has row
+    sketches, and neither the aligned nor the search procedure found reuse for that component pair."""
     found = {(c, w.catalog_id, w.catalog_component) for c, ws in decided.items() for w in ws
              if w.relation in (WeightRelation.IDENTICAL, WeightRelation.DERIVED)}
-    pairs: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-    cand = {t.key: t for t in candidate.tensors if t.kind == "matrix" and t.usable}
-    for g in groups:
-        if (g.component, g.catalog_id, g.catalog_component) in found:
+    pairs: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for component, g in table.pairs():
+        ref_index, ref_component = table.index.groups[g]
+        if (component, table.catalog_id(g), ref_component) in found:
             continue
-        ref = ref_by_id[g.catalog_id].fingerprint
-        ref_rows = {t.key: t for t in ref.tensors if t.key in ref.rows and t.component == g.catalog_component}
+        ref = table.references[ref_index].fingerprint
+        ref_rows = [t for t in ref.tensors if t.key in ref.rows and t.component == ref_component]
+        if not ref_rows:
+            continue
         chosen = []
-        for e in g.tensors:
-            t = cand.get(e.key)
-            partner = next((rt for rt in ref_rows.values() if rt.shape == t.shape and rt.role == t.role
-                            and rt.layer == t.layer), None) if t else None
-            if partner is None and t is not None:
-                partner = next((rt for rt in ref_rows.values() if rt.shape == t.shape and rt.role == t.role), None)
+        for t in table.rows:
+            if t.component != component:
+                continue
+            same = [rt for rt in ref_rows if rt.shape == t.shape and rt.role == t.role]
+            partner = next((rt for rt in same if rt.layer == t.layer), same[0] if same else None)
             if partner is not None:
-                chosen.append((e.key, partner.key))
+                chosen.append((t.key, partner.key))
         if chosen:
-            pairs[(g.component, g.catalog_id, g.catalog_component)] = chosen
+            pairs[(component, g)] = chosen
     return pairs
 
 
@@ -471,8 +567,3 @@ def row_test(candidate: ModelFingerprint, reference: ModelFingerprint,
         out.append(RowEvidence(key=cand_key, layer_label=layer_label(prints[cand_key]), r=float(np.median(best)),
                                p=float(stats.upper_p(z))))
     return tuple(out)
-
-
-def count_tests(groups: Sequence[GroupResult]) -> int:
-    return max(1, len(groups))
-

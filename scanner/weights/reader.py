@@ -1,8 +1,10 @@
 """Streaming access to tensor data: memory-mapped, zero-copy raw views, float32 in bounded row chunks.
 
 A model is never loaded whole. Each tensor is a view into the memory-mapped file; values are
-decoded into one reusable float32 buffer a few rows at a time, so peak memory is set by the chunk
-size, not by the model (or the largest tensor).
+decoded into one reusable float32 buffer a few rows at a time, and the mapped pages of each chunk
+are released (``madvise(MADV_DONTNEED)``: they stay in the page cache but leave this process's
+resident set) once it is processed, so peak memory is set by the chunk size, not by the model or
+its largest tensor.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ class WeightFiles:
     def __init__(self, paths: dict[str, Path]) -> None:
         self._paths = paths
         self._maps: dict[str, mmap.mmap] = {}
+        self._bytes: dict[str, np.ndarray] = {}  # a uint8 view of each map: its base address, for release()
         self._stack = ExitStack()
 
     def __enter__(self) -> WeightFiles:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._bytes.clear()
         for mm in self._maps.values():
             try:
                 mm.close()
@@ -96,19 +100,44 @@ class WeightFiles:
             values = values.reshape((1,) * (len(shape) - values.ndim) + values.shape)
         return values
 
-    def raw_bytes(self, tensor: HeaderTensor) -> memoryview:
-        return memoryview(self._map(tensor.file))[tensor.start:tensor.end]
+    def open_all(self, files: set[str]) -> None:
+        """Map every file up front, so worker threads only ever read the map tables."""
+        for file in sorted(files):
+            self._map(file)
+
+    def hash_bytes(self, tensor: HeaderTensor, hasher, step: int = CHUNK_BYTES) -> None:
+        """Feed the tensor's stored bytes to ``hasher`` in bounded steps, releasing each step's pages."""
+        self._map(tensor.file)
+        data = self._bytes[tensor.file]
+        for start in range(tensor.start, tensor.end, step):
+            block = data[start:min(start + step, tensor.end)]
+            hasher.update(block)
+            self.release(block)
+
+    def release(self, view: object) -> None:
+        """Drop the mapped pages behind a processed numpy view from the resident set (they stay cached)."""
+        if not isinstance(view, np.ndarray) or not view.nbytes or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        address = view.__array_interface__["data"][0]
+        for file, data in self._bytes.items():
+            base = data.ctypes.data
+            if base <= address < base + data.nbytes:
+                start = (address - base) // mmap.PAGESIZE * mmap.PAGESIZE
+                end = min(data.nbytes, address - base + view.nbytes)
+                self._maps[file].madvise(mmap.MADV_DONTNEED, start, end - start)
+                return
 
     def _map(self, file: str) -> mmap.mmap:
         if file not in self._maps:
             fh = self._stack.enter_context(open(self._paths[file], "rb"))
             self._maps[file] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            self._bytes[file] = np.frombuffer(self._maps[file], dtype=np.uint8)
         return self._maps[file]
 
 
 def row_chunks(raw2d: np.ndarray | EncodedArray, dtype: str, scale: Scale | None = None,
-               chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(first_row, float32 rows)`` for a 2-D raw view; the yielded array is reused between chunks."""
+               chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray, np.ndarray | EncodedArray]]:
+    """Yield ``(first_row, float32 rows, raw rows)`` for a 2-D raw view; the float32 array is reused between chunks."""
     rows, cols = raw2d.shape
     if rows == 0 or cols == 0:
         return
@@ -122,7 +151,7 @@ def row_chunks(raw2d: np.ndarray | EncodedArray, dtype: str, scale: Scale | None
         decode(block, dtype, out=out)
         if scale is not None:
             _apply_scale(out, start, scale)
-        yield start, out
+        yield start, out, block
 
 
 def _apply_scale(out: np.ndarray, start: int, scale: Scale) -> None:

@@ -122,7 +122,7 @@ def test_dequantised_rows_equal_the_gguf_package_reading(smollm_gguf):
                                 ("blk.0.attn_q.weight", "model.layers.0.self_attn.wq.weight")):
             expected = gguf.quants.dequantize(by_gguf_name[gguf_name].data, by_gguf_name[gguf_name].tensor_type)
             raw = files.raw(ours[name])
-            decoded = np.concatenate([rows.copy() for _, rows in row_chunks(raw, ours[name].dtype, chunk_bytes=1 << 16)])
+            decoded = np.concatenate([rows.copy() for _, rows, _ in row_chunks(raw, ours[name].dtype, chunk_bytes=1 << 16)])
             np.testing.assert_array_equal(decoded, expected)
             np.testing.assert_array_equal(raw[5:9, 32:96].decode(), expected[5:9, 32:96])
 

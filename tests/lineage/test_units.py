@@ -28,7 +28,7 @@ def test_bf16_decode_and_round_trip():
 def test_block_scales_dequantise_fp8():
     codes = np.full((4, 4), 0b0_0111_000, np.uint8)  # all 1.0
     scale = Scale(values=np.array([[2.0, 3.0], [5.0, 7.0]], np.float32), block=2)
-    (_, chunk), = list(row_chunks(codes, "F8_E4M3", scale))
+    (_, chunk, _), = list(row_chunks(codes, "F8_E4M3", scale))
     assert chunk.tolist() == [[2, 2, 3, 3], [2, 2, 3, 3], [5, 5, 7, 7], [5, 5, 7, 7]]
 
 
