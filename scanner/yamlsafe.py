@@ -10,7 +10,6 @@ node so errors can say ``file:line:column``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from scanner.errors import DataFileError
 
 MAX_YAML_BYTES = 2 << 20
 MAX_NODES = 200_000
+MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
 
@@ -87,6 +87,8 @@ def load_yaml(text: str | bytes, filename: str, *, max_bytes: int = MAX_YAML_BYT
         raise DataFileError(f"{filename}: YAML error: {exc}") from None
     except RecursionError:
         raise DataFileError(f"{filename}: YAML nesting is too deep") from None
+    except ValueError as exc:  # e.g. an impossible unquoted date such as 2026-02-30
+        raise DataFileError(f"{filename}: invalid YAML value: {exc}") from None
     finally:
         loader.dispose()
     return Located(data, positions, filename)
@@ -95,6 +97,8 @@ def load_yaml(text: str | bytes, filename: str, *, max_bytes: int = MAX_YAML_BYT
 def _build(node: yaml.Node, path: Path_, positions: dict, loader: _Loader, filename: str) -> Any:
     if len(positions) > MAX_NODES:
         raise DataFileError(f"{filename}: more than {MAX_NODES} YAML nodes")
+    if len(path) > MAX_DEPTH:
+        raise DataFileError(f"{_at(filename, node, loader)}: YAML nested more than {MAX_DEPTH} levels deep")
     positions[path] = (node.start_mark.line + 1 + loader.line_offset, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -117,12 +121,3 @@ def _at(filename: str, node: yaml.Node, loader: _Loader) -> str:
     return f"{filename}:{node.start_mark.line + 1 + loader.line_offset}:{node.start_mark.column + 1}"
 
 
-def iter_paths(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
-    """Every (path, value) pair below ``data``, depth first, for validators that report positions."""
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from iter_paths(value, (*path, str(key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from iter_paths(value, (*path, i))

@@ -196,8 +196,12 @@ class _PieceState:
     """Running sums of one piece while its rows stream past."""
 
     def __init__(self, piece: Piece, stored_rows: int, stored_cols: int, options: FingerprintOptions,
-                 expected_norm_hash: bool) -> None:
+                 expected_norm_hash: bool, streamed: bool) -> None:
         self.piece = piece
+        self.shared_norm_hash: str | None = None
+        # a piece cut from a tensor (fused split, one expert) hashes its own stored bytes when they are contiguous
+        own_region = (piece.rows is not None and not piece.transpose) or piece.expert is not None
+        self.raw_hasher = blake3.blake3() if streamed and own_region else None
         if len(piece.source.shape) == 1:  # a vector is stored as one row; its "rows" are elements
             self.r0, self.r1 = 0, stored_rows
             self.c0, self.c1 = piece.rows if piece.rows else (0, stored_cols)
@@ -243,11 +247,14 @@ class _PieceState:
             self.token_ids, self.token_hashes = ids[order], hashes[order]
             self.token_values = np.zeros((len(ids), K), np.float32)
 
-    def feed(self, first_row: int, chunk: np.ndarray) -> None:
+    def feed(self, first_row: int, chunk: np.ndarray, raw: np.ndarray) -> None:
         lo, hi = max(first_row, self.r0), min(first_row + len(chunk), self.r1)
         if lo >= hi:
             return
         block = chunk[lo - first_row: hi - first_row, self.c0:self.c1]
+        if self.raw_hasher is not None:
+            region = np.ascontiguousarray(raw[lo - first_row: hi - first_row, self.c0:self.c1])
+            self.raw_hasher.update(region.reshape(-1).view(np.uint8))
         self.squares += float(np.einsum("ij,ij->", block, block))
         self.count += block.size
         if self.norm_hasher is not None and not self.piece.transpose:
@@ -321,11 +328,41 @@ class _PieceState:
 
 
 def _fingerprint_source(files: WeightFiles, pieces: list[Piece], options: FingerprintOptions, acc: _Collector) -> None:
-    """Fingerprint all pieces cut from one stored tensor (one expert at a time for packed experts)."""
+    """Fingerprint all pieces cut from one stored tensor (one expert at a time for packed experts).
+
+    Hashes are taken from the same chunks as the sketches, in one pass over the data, whenever the
+    stored bytes are plain arrays and every expert is read; otherwise the tensor's bytes are hashed
+    in a separate bounded pass first.
+    """
     source = pieces[0].source
     skip = pieces[0].skip
+    by_view: dict[int | None, list[Piece]] = {}
+    for p in sorted(pieces, key=lambda p: -1 if p.expert is None else p.expert):
+        by_view.setdefault(p.expert, []).append(p)
+    every_expert = None in by_view or sorted(by_view) == list(range(source.shape[0] if source.shape else 0))
+    streamed = not skip and every_expert and isinstance(files.raw(source), np.ndarray)
     full = blake3.blake3()
-    files.hash_bytes(source, full)
+    if not streamed:
+        files.hash_bytes(source, full)
+    done: list[_PieceState] = []
+    for _expert, group in ({} if skip else by_view).items():
+        view = _stored_view(files, group[0])
+        stored_rows, stored_cols = view.shape
+        needs_norm = source.dtype != "BF16"
+        states = [_PieceState(p, stored_rows, stored_cols, options, needs_norm, streamed) for p in group]
+        shared = blake3.blake3() if needs_norm and any(p.transpose for p in group) else None
+        scale = _scale(files, group[0], stored_rows, stored_cols)
+        for first, chunk, raw in row_chunks(view, source.dtype, scale, CHUNK_BYTES, prefault=files.prefault):
+            if streamed:
+                full.update(raw.reshape(-1).view(np.uint8))
+            if shared is not None:
+                shared.update(round_to_bf16(chunk).reshape(-1).view(np.uint8))
+            for state in states:
+                state.feed(first, chunk, raw)
+            files.release(raw)
+        for state in states:
+            state.shared_norm_hash = shared.hexdigest() if shared else None
+        done += states
     raw_hash_full = full.hexdigest()
     if skip:
         for p in pieces:
@@ -334,40 +371,6 @@ def _fingerprint_source(files: WeightFiles, pieces: list[Piece], options: Finger
                 shape=p.shape, dtype=source.dtype, kind=p.kind, raw_hash=raw_hash_full, norm_hash=raw_hash_full,
                 mean=0.0, std=0.0, numel=math.prod(p.shape), note=skip, transformations=p.transformations))
         return
-    by_view: dict[int | None, list[Piece]] = {}
-    for p in pieces:
-        by_view.setdefault(p.expert, []).append(p)
-    for expert, group in by_view.items():
-        view = _stored_view(files, group[0])
-        stored_rows, stored_cols = view.shape
-        needs_norm = source.dtype != "BF16"
-        states = [_PieceState(p, stored_rows, stored_cols, options, needs_norm) for p in group]
-        shared = blake3.blake3() if needs_norm and any(p.transpose for p in group) else None
-        scale = _scale(files, group[0], stored_rows, stored_cols)
-        for first, chunk, raw in row_chunks(view, source.dtype, scale, CHUNK_BYTES):
-            if shared is not None:
-                shared.update(round_to_bf16(chunk).reshape(-1).view(np.uint8))
-            for state in states:
-                state.feed(first, chunk)
-            files.release(raw)
-        for state in states:
-            raw_hash = _piece_raw_hash(files, source, view, state, raw_hash_full, expert)
-            state.finish(source.dtype, raw_hash, shared.hexdigest() if shared else None, acc)
-
-
-def _piece_raw_hash(files: WeightFiles, source, view: np.ndarray, state: _PieceState, full: str,
-                    expert: int | None) -> str:
-    """Hash of the piece's own stored bytes when they are contiguous (row ranges, experts), else the source's."""
-    if state.piece.transpose or (state.piece.rows is None and expert is None):
-        return full
-    region = view[state.r0:state.r1, state.c0:state.c1]
-    if not region.flags.c_contiguous:
-        return full
-    hasher = blake3.blake3()
-    flat = region.reshape(-1).view(np.uint8)
-    for start in range(0, len(flat), CHUNK_BYTES):
-        step = flat[start:start + CHUNK_BYTES]
-        hasher.update(step)
-        files.release(step)
-    return hasher.hexdigest()
-
+    for state in done:
+        raw_hash = state.raw_hasher.hexdigest() if state.raw_hasher is not None else raw_hash_full
+        state.finish(source.dtype, raw_hash, state.shared_norm_hash, acc)

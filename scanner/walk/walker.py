@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,17 +76,18 @@ def walk(target: str | os.PathLike[str], *, progress: Progress | None = None, so
         raise ScanInputError(f"{given}: the folder is empty: no files to scan")
     records: list[RepoFile] = []
     real_paths: dict[str, Path] = {}
+    readable = [(rel, real, size) for rel, real, size, skip_note in listed if not skip_note]
+    digests = _hash_all(readable, progress)
     for rel, real, size, skip_note in listed:
         kind = classify(rel)
         if skip_note:
             records.append(RepoFile(path=rel, size=size, sha256=None, kind=kind, status=FileStatus.SKIPPED, note=skip_note))
             continue
-        try:
-            digest = _sha256(real, size, rel, progress)
-        except OSError as exc:
-            problems.append(problem(rel, "file.unreadable", f"cannot be read ({exc.strerror or exc})"))
+        digest = digests[rel]
+        if isinstance(digest, OSError):
+            problems.append(problem(rel, "file.unreadable", f"cannot be read ({digest.strerror or digest})"))
             records.append(RepoFile(path=rel, size=size, sha256=None, kind=kind, status=FileStatus.UNREADABLE,
-                                    note=str(exc.strerror or exc)))
+                                    note=str(digest.strerror or digest)))
             continue
         records.append(RepoFile(path=rel, size=size, sha256=digest, kind=kind, status=FileStatus.LISTED))
         real_paths[rel] = real
@@ -182,20 +184,31 @@ def _inspect(path: Path, rel: str, boundary: Path) -> tuple[tuple[str, Path, int
     return (rel, path, st.st_size, ""), None
 
 
-def _sha256(path: Path, size: int, rel: str, progress: Progress) -> str:
+def _hash_all(files: list[tuple[str, Path, int]], progress: Progress) -> dict[str, str | OSError]:
+    """SHA-256 of every file, two files at a time (hashlib releases the GIL, so both cores hash)."""
+    total = sum(size for _, _, size in files)
+    show = total >= 64 << 20
+    if show:
+        progress.begin("hashing files", total)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = pool.map(lambda item: _sha256(item[1], progress if show else None), files)
+            return {rel: digest for (rel, _, _), digest in zip(files, results)}
+    finally:
+        if show:
+            progress.end()
+
+
+def _sha256(path: Path, progress: Progress | None) -> str | OSError:
     digest = hashlib.sha256()
-    big = size >= 64 << 20
-    if big:
-        progress.begin(f"hashing {rel}", size)
     try:
         with open(path, "rb", buffering=0) as fh:
             buf = bytearray(_HASH_CHUNK)
             view = memoryview(buf)
             while n := fh.readinto(buf):
                 digest.update(view[:n])
-                if big:
+                if progress is not None:
                     progress.advance(n)
-    finally:
-        if big:
-            progress.end()
+    except OSError as exc:
+        return exc
     return digest.hexdigest()
