@@ -87,8 +87,6 @@ def load_yaml(text: str | bytes, filename: str, *, max_bytes: int = MAX_YAML_BYT
         raise DataFileError(f"{filename}: YAML error: {exc}") from None
     except RecursionError:
         raise DataFileError(f"{filename}: YAML nesting is too deep") from None
-    except ValueError as exc:  # e.g. an impossible unquoted date such as 2026-02-30
-        raise DataFileError(f"{filename}: invalid YAML value: {exc}") from None
     finally:
         loader.dispose()
     return Located(data, positions, filename)
@@ -114,7 +112,10 @@ def _build(node: yaml.Node, path: Path_, positions: dict, loader: _Loader, filen
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), positions, loader, filename) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # PyYAML builds dates itself and fails on e.g. an unquoted 2026-02-30
+        raise DataFileError(f"{_at(filename, node, loader)}: not a valid YAML value ({exc})") from None
 
 
 def _at(filename: str, node: yaml.Node, loader: _Loader) -> str:

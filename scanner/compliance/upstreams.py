@@ -10,8 +10,8 @@ Detected upstreams come from the earlier stages:
 
 * a component whose weights are ``identical`` or ``derived`` -> ``weights:<component>``;
 * a tokenizer ``identical``/``extended``/``subset`` -> ``tokenizer``; a catalog tokenizer belongs to
-  the entry that names it, else to the catalog family of the same name (``llama3_1`` ->
-  ``llama-3.1``), and joins that family's upstream if there already is one;
+  the catalog family of the same name (``llama3_1`` -> ``llama-3.1``), else to the entries that name
+  it, and joins that family's upstream if there already is one;
 * hyper-parameters ``identical`` -> ``architecture:<component>``: recorded, but an architecture is
   an idea, not licensed material, so it carries no obligations;
 * files resembling known public code -> ``code``, with the licence of that code (DeepSeek's
@@ -134,11 +134,14 @@ class CatalogIndex:
         return candidates[0] if len(candidates) == 1 else None
 
     def family(self, tokenizer_id: str) -> list[CatalogEntry]:
-        """Entries that name the tokenizer, else the family spelled like it (llama3_1 -> llama-3.1)."""
-        named = [e for e in self.catalog.entries.values() if e.tokenizer == tokenizer_id]
-        if named:
-            return named
-        return [e for e in self.catalog.entries.values() if _squash(e.family) == _squash(tokenizer_id)]
+        """The family a tokenizer comes from: the one spelled like it (llama3_1 -> llama-3.1), else the
+        entries that name it.
+
+        Later releases keep their predecessor's tokenizer (Llama 3.2 ships Llama 3.1's), but the
+        tokenizer was published, and licensed, with the family it is named after.
+        """
+        origin = [e for e in self.catalog.entries.values() if _squash(e.family) == _squash(tokenizer_id)]
+        return origin or [e for e in self.catalog.entries.values() if e.tokenizer == tokenizer_id]
 
 
 def _hints_in(data: Any, file: str, path: str = "", depth: int = 0) -> Iterable[Declaration]:

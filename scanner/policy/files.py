@@ -12,8 +12,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scanner.bundled import bundled_dir
 from scanner.errors import DataFileError, FromScratchError
 from scanner.policy.model import PolicyFileError
@@ -70,34 +68,11 @@ def parse_yaml(data: bytes, name: str, max_bytes: int) -> Located:
         located = load_yaml(data, name, max_bytes=max_bytes)
     except DataFileError as exc:
         raise PolicyFileError([str(exc)]) from None
-    except ValueError as exc:  # PyYAML builds dates itself and fails on e.g. 2026-02-30
-        raise PolicyFileError([f"{name}:{_bad_scalar(data)}: not a valid YAML value ({exc})"]) from None
     too_deep = next((path for path in located.positions if len(path) > MAX_NESTING), None)
     if too_deep is not None:
         raise PolicyFileError([f"{located.where(too_deep)}: nested more than {MAX_NESTING} levels deep; "
                                f"split the condition into several rules"])
     return Located(plain(located.data), located.positions, name)
-
-
-def _bad_scalar(data: bytes) -> str:
-    """``line:column`` of the first scalar PyYAML cannot build (the parse already succeeded once)."""
-    loader = yaml.SafeLoader(data)
-    try:
-        stack = [loader.get_single_node()]
-        while stack:
-            node = stack.pop(0)
-            if isinstance(node, yaml.ScalarNode):
-                try:
-                    loader.construct_object(node)
-                except ValueError:
-                    return f"{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
-            elif isinstance(node, yaml.MappingNode):
-                stack.extend(part for pair in node.value for part in pair)
-    finally:
-        loader.dispose()
-    return "1:1"
 
 
 def file_kind(data: Any) -> str | None:
