@@ -1,7 +1,7 @@
 """Lineage detection benchmark: true-positive rate per transformation, false positives on independent
 pairs, and a uniformity check of null p-values.
 
-    python benchmarks/lineage/run.py [--trials 5] [--negatives 120] [--out benchmarks/lineage/results.md]
+    python benchmarks/lineage/run.py [--trials 5] [--negatives 120] [--out benchmarks/RESULTS.md]
 
 A catalog of ten reference models (same architecture, same recipe, independent seeds) is
 fingerprinted the way ``catalog add`` does. Positives are derived from reference 0 by each
@@ -24,6 +24,9 @@ import numpy as np
 from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from results import RESULTS, write_section  # noqa: E402
 
 from scanner.lineage import match as M  # noqa: E402
 from scanner.lineage import stats  # noqa: E402
@@ -126,7 +129,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--negatives", type=int, default=120)
     parser.add_argument("--references", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,7 +218,7 @@ def main() -> int:
         lines.append(f"| {procedure} | {len(arr)} | {ks.statistic:.4f} | {ks.pvalue:.3f} | "
                      f"{np.mean(arr < 0.05):.3f} | {np.mean(arr < 0.01):.3f} |")
     text = "\n".join(lines) + "\n"
-    args.out.write_text(text, encoding="utf-8")
+    write_section(text, args.out)
     print(text)
     return 0
 

@@ -1,6 +1,6 @@
 """Speed and memory benchmark: fingerprinting versus simply reading the files, and matching at catalog scale.
 
-    python benchmarks/speed/run.py [--gb 4] [--models 200] [--out benchmarks/speed/results.md]
+    python benchmarks/speed/run.py [--gb 4] [--models 200] [--out benchmarks/RESULTS.md]
 
 1. Writes a synthetic BF16 model of about ``--gb`` GB (Llama-7B-shaped layers, two shards).
 2. Times ``cat shards > /dev/null`` and the fingerprint stage in the same run, warm (files in the
@@ -25,6 +25,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from results import RESULTS, write_section  # noqa: E402
 
 HIDDEN, INTER, KV = 4096, 11008, 1024
 LAYER_SHAPES = {
@@ -149,7 +152,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gb", type=float, default=4.0)
     parser.add_argument("--models", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     lines = ["## Speed and memory (benchmarks/speed/run.py)", "",
              f"Command: `python benchmarks/speed/run.py --gb {args.gb:g} --models {args.models}`; "
@@ -184,7 +187,7 @@ def main() -> int:
     lines += ["", f"Matching one 7B-shaped candidate (224 matrices) against {args.models} catalog models of the same shapes "
                   f"({pairs} tensor pairs, every tensor comparable): **{seconds:.2f} s** (compare + decide)."]
     text = "\n".join(lines) + "\n"
-    args.out.write_text(text, encoding="utf-8")
+    write_section(text, args.out)
     print(text)
     return 0
 

@@ -255,7 +255,8 @@ class _PieceState:
         if self.raw_hasher is not None:
             region = np.ascontiguousarray(raw[lo - first_row: hi - first_row, self.c0:self.c1])
             self.raw_hasher.update(region.reshape(-1).view(np.uint8))
-        self.squares += float(np.einsum("ij,ij->", block, block))
+        flat = block.reshape(-1) if block.flags.c_contiguous else None
+        self.squares += float(np.dot(flat, flat) if flat is not None else np.einsum("ij,ij->", block, block))
         self.count += block.size
         if self.norm_hasher is not None and not self.piece.transpose:
             self.norm_hasher.update(round_to_bf16(np.ascontiguousarray(block)).reshape(-1).view(np.uint8))
@@ -302,7 +303,7 @@ class _PieceState:
         acc.prints.append(TensorPrint(
             key=piece.key, name=piece.source.name, component=piece.component, role=piece.role, layer=piece.layer,
             expert=piece.expert, shape=piece.shape, dtype=dtype, kind=kind, raw_hash=raw_hash, norm_hash=norm_hash,
-            mean=float(mean) if math.isfinite(mean) else 0.0, std=float(std) if math.isfinite(std) else 0.0,
+            mean=_context(mean), std=_context(std),
             numel=self.count, note=note, transformations=piece.transformations))
         if note:
             return
@@ -325,6 +326,15 @@ class _PieceState:
 
     def _centre(self, sketch: np.ndarray, row_proj: np.ndarray, mean: float) -> np.ndarray:
         return sketch - mean * np.outer(row_proj.sum(axis=0), self.col_proj.sum(axis=0, dtype=np.float64))
+
+
+def _context(value: float) -> float:
+    """A summary statistic as recorded: 6 significant digits, 0 when not finite.
+
+    Mean and std are context, never evidence; rounding them keeps a rebuilt fingerprint byte-identical
+    when a different BLAS kernel changes the last bits of a sum.
+    """
+    return float(f"{value:.6g}") if math.isfinite(value) else 0.0
 
 
 def _fingerprint_source(files: WeightFiles, pieces: list[Piece], options: FingerprintOptions, acc: _Collector) -> None:

@@ -224,58 +224,61 @@ class Comparison:
 
 
 def compare(candidate: ModelFingerprint, references: Sequence[Reference]) -> Comparison:
-    """Evidence of every candidate matrix against every catalog component with a comparable tensor."""
+    """Evidence of every candidate matrix against every catalog component with a comparable tensor.
+
+    Candidate sketches are batched by (shape, view) so each catalog block is read once per batch
+    in one matrix product; per catalog component the best match is then a segment-wise argmax.
+    """
     index = _ReferenceIndex(references)
     rows = [t for t in candidate.tensors if t.kind == "matrix" and t.usable and t.key in candidate.matrices]
     table = Comparison(rows, index, references)
+    batches: dict[tuple[tuple[int, ...], int], list[tuple[int, int, np.ndarray]]] = defaultdict(list)
+    exact: list[dict[int, int]] = []
     for i, t in enumerate(rows):
-        _tensor_evidence(i, t, candidate, table)
+        table.sd[i] = stats.null_sd(t.shape)
+        sketch = candidate.matrices[t.key]
+        views = [("", t.shape, sketch), ("transpose", (t.shape[1], t.shape[0]), sketch.T)]
+        views += [(label, t.shape, alt) for label, alt in candidate.alternatives.get(t.key, ())]
+        for position, (label, shape, view) in enumerate(views):
+            if shape in index.blocks:
+                v = view.reshape(-1).astype(np.float32)
+                batches[(shape, position)].append((i, table.code(label), v / (float(np.linalg.norm(v)) or 1.0)))
+        exact.append({j: (2 if kind == "normalised" else 1) for kind, digest in (("normalised", t.norm_hash), ("raw", t.raw_hash))
+                      for j in index.by_hash.get(digest, ()) if index.entries[j][1].shape == t.shape})
+    best_abs = np.full(table.r.shape, -1.0)
+    for (shape, _position), items in sorted(batches.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        block = index.blocks[shape]
+        who = np.asarray([i for i, _, _ in items])
+        codes = np.asarray([c for _, c, _ in items])
+        r = np.stack([v for _, _, v in items]) @ block.unit.T
+        for k, (i, code, _) in enumerate(items):
+            if code == 0 and exact[i]:
+                r[k, np.isin(block.entries, list(exact[i]))] = 1.0
+        magnitude = np.abs(r)
+        for segment, (start, size, g) in enumerate(zip(block.starts.tolist(), block.sizes.tolist(), block.group_ids.tolist())):
+            sub = magnitude[:, start:start + size]
+            arg = sub.argmax(axis=1)
+            top = sub[np.arange(len(items)), arg]
+            table.tried[who, g] += size
+            better = top > best_abs[who, g]
+            chosen = who[better]
+            best_abs[chosen, g] = top[better]
+            table.r[chosen, g] = r[better, start + arg[better]]
+            table.j[chosen, g] = block.entries[start + arg[better]]
+            table.view[chosen, g] = codes[better]
+    tried = table.tried > 0
+    table.p[tried] = stats.sidak(np.minimum(1.0, 2 * stats.upper_p(np.abs(table.r[tried]) / np.broadcast_to(
+        table.sd[:, None], table.r.shape)[tried])), table.tried[tried])
+    for i, t in enumerate(rows):
+        for g in np.flatnonzero(tried[i]).tolist() if exact[i] else ():
+            j = int(table.j[i, g])
+            if table.view[i, g] == 0 and j in exact[i]:
+                table.exact[i, g] = exact[i][j]
+                table.p[i, g] = 0.0
+        _aligned(i, t, candidate.matrices[t.key], table, exact[i])
         if t.key in candidate.tokens:
             _token_evidence(i, t, candidate, table)
     return table
-
-
-def _tensor_evidence(i: int, t: TensorPrint, fp: ModelFingerprint, table: Comparison) -> None:
-    """Fill row ``i``: best match and aligned partner in every catalog component, vectorised over the catalog."""
-    index = table.index
-    rows, cols = t.shape
-    sketch = fp.matrices[t.key]
-    views: list[tuple[str, tuple[int, int], np.ndarray]] = [("", (rows, cols), sketch), ("transpose", (cols, rows), sketch.T)]
-    views += [(label, (rows, cols), alt) for label, alt in fp.alternatives.get(t.key, ())]
-    sd = stats.null_sd(t.shape)
-    table.sd[i] = sd
-    best_abs = np.full(len(index.groups), -1.0)
-    exact_js = {j: (2 if kind == "normalised" else 1) for kind, digest in (("normalised", t.norm_hash), ("raw", t.raw_hash))
-                for j in index.by_hash.get(digest, ()) if index.entries[j][1].shape == t.shape}
-    for label, shape, view in views:
-        block = index.blocks.get(shape)
-        if block is None:
-            continue
-        v = view.reshape(-1).astype(np.float32)
-        r = block.unit @ (v / (float(np.linalg.norm(v)) or 1.0))
-        if label == "" and exact_js:
-            r[np.isin(block.entries, list(exact_js))] = 1.0
-        magnitude = np.abs(r)
-        seg_max = np.maximum.reduceat(magnitude, block.starts)
-        hits = np.flatnonzero(magnitude == seg_max[block.row_group])
-        _, first = np.unique(block.row_group[hits], return_index=True)
-        arg = hits[first]
-        gids = block.group_ids
-        table.tried[i, gids] += block.sizes
-        better = seg_max > best_abs[gids]
-        chosen = gids[better]
-        best_abs[chosen] = seg_max[better]
-        table.r[i, chosen] = r[arg[better]]
-        table.j[i, chosen] = block.entries[arg[better]]
-        table.view[i, chosen] = table.code(label)
-    found = np.flatnonzero(table.tried[i])
-    table.p[i, found] = stats.sidak(np.minimum(1.0, 2 * stats.upper_p(np.abs(table.r[i, found]) / sd)), table.tried[i, found])
-    for g in found.tolist() if exact_js else ():
-        j = int(table.j[i, g])
-        if table.view[i, g] == 0 and j in exact_js:
-            table.exact[i, g] = exact_js[j]
-            table.p[i, g] = 0.0
-    _aligned(i, t, sketch, table, exact_js)
 
 
 def _aligned(i: int, t: TensorPrint, sketch: np.ndarray, table: Comparison, exact_js: dict[int, int]) -> None:
