@@ -98,14 +98,19 @@ class _ShapeBlock:
 
 
 class _ReferenceIndex:
-    """All catalog matrices stacked by shape, so one matrix product compares a candidate tensor with all of them."""
+    """All catalog matrices stacked by shape, so one matrix product compares a candidate tensor with all of them.
+
+    Catalogs of hundreds of models hold tens of thousands of sketches; each is copied once, straight
+    into its shape block, and normalised there.
+    """
 
     def __init__(self, references: Sequence[Reference]) -> None:
         self.entries: list[tuple[int, TensorPrint]] = []
         self.groups: list[tuple[int, str]] = []
         self.by_hash: dict[str, list[int]] = defaultdict(list)
         self.canonical: dict[tuple, list[int]] = defaultdict(list)
-        pieces: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray, int]]] = defaultdict(list)
+        members: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = defaultdict(list)  # (entry, sketch) per shape
+        parts: dict[tuple[int, ...], list[tuple[int, int]]] = defaultdict(list)  # (group, rows) per shape, in order
         entry_groups: list[int] = []
         for ref_index, ref in enumerate(references):
             fp = ref.fingerprint
@@ -116,34 +121,34 @@ class _ReferenceIndex:
             for component, usable in sorted(by_component.items()):  # contiguous groups within every shape block
                 group = len(self.groups)
                 self.groups.append((ref_index, component))
-                first = len(self.entries)
-                sketches = np.stack([fp.matrices[t.key] for t in usable]).reshape(len(usable), K * K).astype(np.float32)
-                norms = np.linalg.norm(sketches, axis=1, keepdims=True)
-                sketches /= np.where(norms == 0, 1.0, norms)
-                shapes: dict[tuple[int, ...], list[int]] = defaultdict(list)
-                for n, t in enumerate(usable):
-                    i = first + n
+                counts: dict[tuple[int, ...], int] = defaultdict(int)
+                for t in usable:
+                    i = len(self.entries)
                     self.entries.append((ref_index, t))
                     entry_groups.append(group)
-                    shapes[t.shape].append(n)
+                    members[t.shape].append((i, fp.matrices[t.key]))
+                    counts[t.shape] += 1
                     self.by_hash[t.raw_hash].append(i)
                     if t.norm_hash != t.raw_hash:
                         self.by_hash[t.norm_hash].append(i)
                     self.canonical[(t.shape, t.role, t.layer, t.expert)].append(i)
-                for shape, members in shapes.items():
-                    members = np.asarray(members)
-                    pieces[shape].append((sketches[members], first + members, group))
+                for shape, count in counts.items():
+                    parts[shape].append((group, count))
         self.entry_group = np.asarray(entry_groups, dtype=np.int64)
         self.row_in_block = np.zeros(len(self.entries), dtype=np.int64)
         self.blocks: dict[tuple[int, ...], _ShapeBlock] = {}
-        for shape, parts in pieces.items():
-            entries = np.concatenate([p[1] for p in parts])
-            sizes = np.asarray([len(p[1]) for p in parts])
-            starts = np.r_[0, np.cumsum(sizes)[:-1]]
+        for shape, rows in members.items():
+            entries = np.fromiter((i for i, _ in rows), dtype=np.int64, count=len(rows))
+            unit = np.empty((len(rows), K * K), np.float32)
+            for n, (_, sketch) in enumerate(rows):
+                unit[n] = sketch.reshape(-1)
+            norms = np.sqrt(np.einsum("ij,ij->i", unit, unit))[:, None]
+            unit /= np.where(norms == 0, 1.0, norms)
+            sizes = np.asarray([size for _, size in parts[shape]])
             self.row_in_block[entries] = np.arange(len(entries))
-            self.blocks[shape] = _ShapeBlock(entries=entries, unit=np.concatenate([p[0] for p in parts]), starts=starts,
-                                             sizes=sizes, group_ids=np.asarray([p[2] for p in parts]),
-                                             row_group=np.repeat(np.arange(len(parts)), sizes))
+            self.blocks[shape] = _ShapeBlock(entries=entries, unit=unit, starts=np.r_[0, np.cumsum(sizes)[:-1]],
+                                             sizes=sizes, group_ids=np.asarray([g for g, _ in parts[shape]]),
+                                             row_group=np.repeat(np.arange(len(sizes)), sizes))
 
 
 class Comparison:
