@@ -63,11 +63,18 @@ def parse_config(data: Mapping[str, Any], file: str) -> ConfigFacts:
     return ConfigFacts(
         file=file,
         model_type=_str_or_none(data.get("model_type")),
-        architectures=tuple(str(a) for a in data.get("architectures") or () if isinstance(a, str)),
+        architectures=_names(data.get("architectures")),
         name_or_path=_str_or_none(data.get("_name_or_path")),
         auto_map={str(k): str(v) for k, v in auto_map.items()} if isinstance(auto_map, dict) else {},
         sections=tuple(split_sections(data)),
     )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """``architectures`` as a tuple of names; a single name written as a string counts as one."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(a for a in value if isinstance(a, str)) if isinstance(value, (list, tuple)) else ()
 
 
 def split_sections(data: Mapping[str, Any]) -> list[ConfigSection]:

@@ -10,6 +10,7 @@ naming the file and the tensor; the rest of the file is still used.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,13 @@ def read_header(path: Path, rel: str) -> tuple[SafetensorsFile | None, list[Prob
         parsed = parse_local_safetensors_file_metadata(path)
     except SafetensorsParsingError as exc:
         return None, [problem(rel, "safetensors.bad-header", f"unreadable safetensors header: {_first_line(exc)}")]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        return None, [problem(rel, "safetensors.bad-header", f"unreadable safetensors header: {_first_line(exc)}")]
+    except json.JSONDecodeError as exc:
+        return None, [problem(rel, "safetensors.bad-header", f"unreadable safetensors header: not valid JSON ({exc.msg})")]
+    except OSError as exc:
+        return None, [problem(rel, "file.unreadable", f"cannot be read ({exc.strerror or exc})")]
+    except (ValueError, TypeError, KeyError, AttributeError):  # the client assumes the header's layout
+        return None, [problem(rel, "safetensors.bad-header", "unreadable safetensors header: not a JSON object of "
+                              "tensor entries, each with 'dtype', 'shape' and 'data_offsets'")]
     return _checked_file(parsed, rel, size, 8 + declared)
 
 
@@ -130,7 +136,10 @@ def _checked_file(parsed: Any, rel: str, size: int, data_start: int) -> tuple[Sa
         if checked:
             candidates.append(checked)
     tensors = _drop_overlaps(candidates, rel, problems)
-    metadata = {str(k): str(v) for k, v in (parsed.metadata or {}).items()}
+    if parsed.metadata is not None and not isinstance(parsed.metadata, dict):
+        problems.append(problem(rel, "safetensors.bad-metadata", "'__metadata__' is not an object of strings; ignored",
+                                Severity.WARNING))
+    metadata = {str(k): str(v) for k, v in parsed.metadata.items()} if isinstance(parsed.metadata, dict) else {}
     return SafetensorsFile(file=rel, size=size, tensors=tuple(tensors), metadata=metadata), problems
 
 

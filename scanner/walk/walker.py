@@ -65,6 +65,8 @@ def walk(target: str | os.PathLike[str], *, progress: Progress | None = None, so
     all left on the Hub in metadata-only mode).
     """
     progress = progress or NoProgress()
+    if not os.fspath(target):
+        raise ScanInputError("no folder given: name the model repository's folder")
     given = Path(target)
     if not given.exists():
         raise ScanInputError(f"{given}: no such folder")
@@ -150,16 +152,32 @@ def _list(root: Path, boundary: Path) -> tuple[list[tuple[str, Path, int, str]],
         dirnames[:] = kept
         for name in sorted(filenames):
             path = here / name
-            rel = path.relative_to(root).as_posix()
+            given = path.relative_to(root).as_posix()
+            rel = _printable(given)
             entry, issue = _inspect(path, rel, boundary)
             found.append(entry)
             if issue:
                 problems.append(issue)
+            if rel != given:
+                problems.append(problem(rel, "walk.non-utf8-name", "has a name that is not valid UTF-8; shown with "
+                                        "\\x escapes", Severity.WARNING))
         if len(found) > MAX_FILES:
             problems.append(problem("", "walk.too-many-files", f"more than {MAX_FILES} files; the rest were not listed"))
             break
     found.sort(key=lambda item: item[0])
     return found, problems
+
+
+def _printable(rel: str) -> str:
+    """A path as reports can write it: bytes that are not UTF-8 (kept by the OS as surrogates) become ``\\xNN``.
+
+    The file is still read from its real path; only the name shown changes.
+    """
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def _inspect(path: Path, rel: str, boundary: Path) -> tuple[tuple[str, Path, int, str], Problem | None]:

@@ -23,9 +23,15 @@ def _problem(data: dict, code: str) -> dict:
 
 
 def test_empty_folder(tmp_path, capsys):
-    (tmp_path / "empty").mkdir()
-    code, _, text = _scan(tmp_path / "empty", tmp_path, capsys)
-    assert code == 2 and "empty" in text
+    (tmp_path / "repo").mkdir()
+    code, _, text = _scan(tmp_path / "repo", tmp_path, capsys)
+    assert code == 2 and "the folder is empty" in text
+
+
+def test_empty_target_is_a_usage_error_not_the_current_folder(tmp_path, capsys):
+    code = main(["scan", "", "--json", str(tmp_path / "out.json")])
+    text = capsys.readouterr().err
+    assert code == 2 and "no folder given" in text and not (tmp_path / "out.json").exists()
 
 
 def test_truncated_safetensors(tmp_path, capsys):
@@ -96,3 +102,28 @@ def test_one_gigabyte_readme_is_capped(tmp_path, capsys):
     _, data, _ = _scan(repo, tmp_path, capsys)
     assert "only the first" in _problem(data, "card.too-large")["message"]
     assert data["card"]["license"] == "mit" and data["card"]["text_truncated"] is True
+
+
+def test_header_that_is_not_an_object_of_tensors_and_metadata_that_is_not_an_object(tmp_path, capsys):
+    repo = tiny_repo(tmp_path / "repo")
+    raw_safetensors(repo / "meta.safetensors", {"__metadata__": [1], "a": {"dtype": "F32", "shape": [2],
+                                                                           "data_offsets": [0, 8]}}, b"\0" * 8)
+    raw_safetensors(repo / "list.safetensors", [1, 2], b"")
+    raw_safetensors(repo / "entry.safetensors", {"a": [1]}, b"")
+    code, data, _ = _scan(repo, tmp_path, capsys)
+    assert code in (0, 3) and data
+    assert "'__metadata__' is not an object" in _problem(data, "safetensors.bad-metadata")["message"]
+    assert any(t["file"] == "meta.safetensors" for t in data["tensors"])
+    bad = {p["file"]: p["message"] for p in data["problems"] if p["code"] == "safetensors.bad-header"}
+    for name in ("list.safetensors", "entry.safetensors"):
+        assert "not a JSON object of tensor entries" in bad[name] and "attribute" not in bad[name]
+
+
+def test_file_name_that_is_not_utf8_is_reported_and_still_read(tmp_path, capsys):
+    repo = tiny_repo(tmp_path / "repo")
+    raw_safetensors(Path(os.fsdecode(bytes(repo) + b"/\xff\xfe.safetensors")),
+                    {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, b"\0\0\x80?\0\0\0@")
+    code, data, _ = _scan(repo, tmp_path, capsys)
+    assert code in (0, 3)
+    assert _problem(data, "walk.non-utf8-name")["file"] == "\\xff\\xfe.safetensors"
+    assert any(t["file"] == "\\xff\\xfe.safetensors" for t in data["tensors"])

@@ -62,6 +62,13 @@ def test_exit_code_2_and_one_line_for_missing_target(capsys):
     assert err.strip().count("\n") == 0 and "no such folder" in err and "Traceback" not in err
 
 
+def test_exit_code_3_when_the_evidence_is_incomplete(tmp_path):
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "notes.txt").write_text("no model here\n")
+    code, data = _scan_json(tmp_path / "repo", tmp_path)
+    assert code == 3 and data["verdict"]["status"] == "needs_review"
+
+
 def test_exit_code_2_for_usage_errors(capsys):
     assert main(["scan"]) == 2
     assert main(["frobnicate"]) == 2
@@ -70,7 +77,8 @@ def test_exit_code_2_for_usage_errors(capsys):
 def test_help_on_every_command_has_examples():
     runner = CliRunner()
     commands = [[], ["scan"], ["catalog"], ["catalog", "add"], ["catalog", "list"], ["catalog", "show"],
-                ["catalog", "verify"], ["catalog", "diff"], ["policy"], ["report"], ["version"]]
+                ["catalog", "verify"], ["catalog", "diff"], ["policy"], ["policy", "validate"], ["policy", "test"],
+                ["policy", "explain"], ["policy", "new"], ["policy", "list"], ["report"], ["version"]]
     for args in commands:
         result = runner.invoke(cli, [*args, "--help"])
         assert result.exit_code == 0, args
