@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -13,11 +14,29 @@ from scanner.catalog.store import entry_key_order
 
 from scanner.architecture import iter_catalog_signatures, load_entry, signature_of, split_config
 from scanner.architecture.catalog import DEFAULT_ENTRIES_DIR, iter_entry_paths
+from scanner.bundled import data_path
 from scanner.errors import DataFileError
 
 SCHEMA_PATH = DEFAULT_ENTRIES_DIR.parent / "entry.schema.json"
 ENTRY_PATHS = list(iter_entry_paths())
 TOP_LEVEL_ORDER = entry_key_order()
+REAL_ENTRY_PATHS = [p for p in ENTRY_PATHS if not yaml.safe_load(p.read_text()).get("synthetic")]
+MISSING = DEFAULT_ENTRIES_DIR.parent / "MISSING.md"
+# Entry field -> the ``fact`` its source is recorded under.
+SOURCED_FIELDS = {"release_date": "release_date", "license": "license", "declared_base_models": "base_model"}
+# Families a scanned model is most often built from; each must be in the catalog with these components.
+REQUIRED_FAMILIES = {
+    "llama-3": {"text"}, "llama-3.1": {"text"}, "qwen2.5-vl": {"text", "vision"}, "deepseek-r1-distill": {"text"},
+    "glm-4": {"text"}, "whisper": {"text", "audio"}, "mixtral": {"text"}, "phi-4": {"text"},
+}
+# Licences as their publishers state them (see each entry's license source).
+PUBLISHED_LICENSES = {
+    "mistral-7b-instruct-v0.3": "Apache-2.0", "mixtral-8x7b-v0.1": "Apache-2.0", "mixtral-8x22b-v0.1": "Apache-2.0",
+    "phi-3.5-mini-instruct": "MIT", "phi-4": "MIT", "phi-4-mini-instruct": "MIT", "qwen2-0.5b": "Apache-2.0",
+    "qwen2-0.5b-instruct": "Apache-2.0", "qwen2-1.5b-instruct": "Apache-2.0", "qwen2-7b-instruct": "Apache-2.0",
+    "all-minilm-l6-v2": "Apache-2.0", "llama-3-8b-instruct": "LicenseRef-fromscratch-llama-3",
+    "deepseek-r1-distill-qwen-1.5b": "MIT", "glm-4-9b-chat": "LicenseRef-fromscratch-glm-4",
+}
 
 
 def _validator() -> jsonschema.Draft202012Validator:
@@ -41,6 +60,45 @@ def test_entry_validates_against_the_schema(path: Path) -> None:
 def test_entry_keys_keep_the_documented_order(path: Path) -> None:
     keys = list(yaml.safe_load(path.read_text()))
     assert keys == [k for k in TOP_LEVEL_ORDER if k in keys]
+
+
+@pytest.mark.parametrize("path", REAL_ENTRY_PATHS, ids=lambda p: p.stem)
+def test_every_stated_fact_names_its_source(path: Path) -> None:
+    entry = yaml.safe_load(path.read_text())
+    facts = {source["fact"] for source in entry["sources"]}
+    unsourced = [field for field, fact in SOURCED_FIELDS.items() if field in entry and fact not in facts]
+    assert not unsourced, f"{path.name}: no source for {unsourced}"
+
+
+@pytest.mark.parametrize("path", REAL_ENTRY_PATHS, ids=lambda p: p.stem)
+def test_licences_are_known_to_the_licence_catalog(path: Path) -> None:
+    known = set()
+    for licence in data_path("licenses", "catalog").glob("*.yaml"):
+        record = yaml.safe_load(licence.read_text())
+        known |= {record.get("spdx"), record.get("licenseref")}
+    expression = yaml.safe_load(path.read_text()).get("license", "")
+    ids = set(re.findall(r"[A-Za-z0-9.+-]+", expression)) - {"AND", "OR", "WITH"}
+    assert ids <= known, f"{path.name}: {sorted(ids - known)} not in scanner/data/licenses/catalog"
+
+
+def test_the_catalog_covers_the_families_models_are_built_from() -> None:
+    components: dict[str, set[str]] = {}
+    for path in ENTRY_PATHS:
+        entry = load_entry(path)
+        components.setdefault(entry["family"], set()).update(split_config(entry["config"]))
+    lacking = {family: sorted(want - components.get(family, set())) for family, want in REQUIRED_FAMILIES.items()}
+    assert not {family: parts for family, parts in lacking.items() if parts}
+
+
+@pytest.mark.parametrize(("entry_id", "licence"), sorted(PUBLISHED_LICENSES.items()))
+def test_entries_carry_the_licence_their_publisher_states(entry_id: str, licence: str) -> None:
+    assert load_entry(DEFAULT_ENTRIES_DIR / f"{entry_id}.yaml").get("license") == licence
+
+
+def test_models_listed_as_missing_have_no_entry() -> None:
+    listed = set(re.findall(r"`([A-Za-z0-9][\w.-]*/[\w.-]+)`", MISSING.read_text()))
+    assert listed
+    assert not listed & {load_entry(path)["hf_repo"] for path in ENTRY_PATHS}
 
 
 def test_ids_are_unique_and_match_file_names() -> None:
