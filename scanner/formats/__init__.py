@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from scanner.errors import problem
 from scanner.formats.gguf_file import MAGIC as GGUF_MAGIC
 from scanner.formats.gguf_model import read_gguf_file
 from scanner.formats.onnx_model import read_onnx_file
@@ -26,7 +27,23 @@ __all__ = ["FormatReading", "PickleImport", "Selection", "read_weight_file", "se
 def read_weight_file(path: Path, rel: str, kind: FileKind,
                      resolve_external: Callable[[str], tuple[str, int] | None]) -> FormatReading:
     """Read one GGUF, ONNX or pickle-kind file; ``resolve_external`` vets ONNX external-data paths
-    (repository-relative path -> (path, size) when the repository lists the file, else None)."""
+    (repository-relative path -> (path, size) when the repository lists the file, else None).
+
+    Readers turn the damage they know about into problems. Hostile files find new ways to break a
+    parser, so any other exception is caught here too: that one file is unreadable, named in a
+    problem, and the scan of the rest goes on.
+    """
+    try:
+        return _read(path, rel, kind, resolve_external)
+    except Exception as exc:  # noqa: BLE001 - one hostile file must not stop the scan
+        detail = next(iter(str(exc).splitlines()), "") or "no detail"
+        why = f"could not be read as {kind.value} ({type(exc).__name__}: {detail})"
+        return FormatReading(file=rel, format=kind.value, status=FileStatus.UNREADABLE, note=why,
+                             problems=(problem(rel, "format.reader-failed", why),))
+
+
+def _read(path: Path, rel: str, kind: FileKind,
+          resolve_external: Callable[[str], tuple[str, int] | None]) -> FormatReading:
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)

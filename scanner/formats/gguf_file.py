@@ -187,8 +187,29 @@ def _parse(buf: mmap.mmap, rel: str, size: int) -> tuple[GGUFFile | None, list[P
         problems.append(problem(rel, "gguf.bad-tensor-table",
                                 "the tensors that could be read do not fit the file either; none are used"))
         tensors = []
+    elif bytes(buf[table_end:data_start]).strip(b"\0"):
+        # an understated count: more descriptors follow the table, so every offset would be misread
+        problems.append(problem(rel, "gguf.bad-tensor-table",
+                                f"has data between the end of its {len(infos)}-tensor table (byte {table_end}) and the "
+                                f"aligned start of its data (byte {data_start}), where only padding belongs: the tensor "
+                                "count understates the table; no tensors are used"))
+        tensors = []
+    else:
+        problems += _unaccounted(tensors, data_start, size, alignment, rel)
     return GGUFFile(file=rel, version=version, size=size, metadata=metadata, tensors=tuple(tensors),
                     declared_tensors=tensor_count), problems
+
+
+def _unaccounted(tensors: list[HeaderTensor], data_start: int, size: int, alignment: int, rel: str) -> list[Problem]:
+    """Data-section bytes no descriptor covers, beyond alignment padding: a sign that the table leaves
+    tensors out (an understated count puts the real data start later than the one computed)."""
+    first = min((t.start for t in tensors), default=size)
+    last = max((t.end for t in tensors), default=data_start)
+    spans = [(what, n) for what, n in (("before its first tensor", first - data_start), ("after its last tensor", size - last))
+             if n >= alignment]
+    return [problem(rel, "gguf.unaccounted-bytes",
+                    f"has {n} bytes {what} that no tensor descriptor accounts for (the tensor count may be understated)",
+                    Severity.WARNING) for what, n in spans]
 
 
 def _value(cur: _Cursor, value_type: int, key: str, depth: int, problems: list[Problem], rel: str) -> Any:

@@ -11,10 +11,17 @@ reporting. Imports are graded:
 * ``unknown`` — anything else not on the allow-list (a custom class: harmless or not, loading it
   runs its code, so a reviewer should look).
 
+A global whose module or name is computed while loading (``COMPUTED``) is dangerous: no weights-only
+checkpoint needs one, and it exists to hide what is imported. Some allowed callables are safe only
+with certain arguments: ``_codecs.encode`` is how protocol-2 pickles store bytes, always with the
+``latin1`` codec; with another codec (``rot13``) it is a tool for computing hidden names.
+
 The lists are this project's own judgement of what a weights-only checkpoint uses.
 """
 
 from __future__ import annotations
+
+from scanner.formats.pickle_vm import COMPUTED
 
 _TORCH_STORAGES = frozenset({
     "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage", "IntStorage", "ShortStorage",
@@ -71,8 +78,16 @@ DANGEROUS_NAMES = frozenset({
 })
 
 
+# Allowed callables whose string argument at a position must be one of these values.
+ALLOWED_ARGUMENTS: dict[tuple[str, str], tuple[int, frozenset[str]]] = {
+    ("_codecs", "encode"): (1, frozenset({"latin1", "latin-1"})),
+}
+
+
 def risk(module: str, name: str) -> str | None:
     """None when the import is allowed, else "dangerous" or "unknown"."""
+    if module == COMPUTED or name == COMPUTED:
+        return "dangerous"
     if name in ALLOWED.get(module, ()):
         return None
     if f"{module}.{name}" in DANGEROUS_NAMES:
@@ -81,3 +96,14 @@ def risk(module: str, name: str) -> str | None:
     if any(".".join(parts[:i]) in DANGEROUS_MODULES for i in range(1, len(parts) + 1)):
         return "dangerous"
     return "unknown"
+
+
+def call_risk(module: str, name: str, args: tuple[str | None, ...]) -> str | None:
+    """None when a call of an allowed callable has acceptable arguments, else "unknown" (the import
+    itself is graded by ``risk``)."""
+    rule = ALLOWED_ARGUMENTS.get((module, name))
+    if rule is None:
+        return None
+    position, values = rule
+    value = args[position] if position < len(args) else None
+    return None if value is not None and value.lower() in values else "unknown"

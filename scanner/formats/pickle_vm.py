@@ -12,6 +12,12 @@ can be read off.
 Every resource is capped: opcodes evaluated, stack depth, memo size, line-argument length. When a
 cap is hit the evaluation stops but the scan for imports continues to the end of the stream, so a
 payload cannot hide behind a large prefix.
+
+A ``STACK_GLOBAL`` takes its module and name from the stack, so a pickle can compute them at load
+time (``_codecs.encode('bf', 'rot13')`` gives ``'os'``) to slip past a list of names. Such an import
+is recorded as ``COMPUTED``; so is one whose strings cannot be followed once evaluation has stopped.
+Calls whose arguments decide whether they are safe are recorded with their literal string
+arguments (``calls``) for the policy to vet.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ MAX_OPS = 5_000_000
 MAX_STACK = 100_000
 MAX_MEMO = 1_000_000
 MAX_LINE = 1 << 16
+MAX_CALLS = 10_000  # distinct (callable, string arguments) pairs recorded
+COMPUTED = "<computed>"  # module and name of a global built at load time
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +68,26 @@ class ImportSeen:
     position: int  # byte offset of the opcode in the pickle
 
 
+@dataclass(frozen=True, slots=True)
+class CallSeen:
+    """A call of an imported callable; ``args`` keeps literal strings and puts None for anything else."""
+
+    module: str
+    name: str
+    args: tuple[str | None, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PickleTrace:
-    """The outcome: imports (all of them, even past a cap), the rebuilt object if evaluation finished, and why not."""
+    """The outcome: imports (all of them, even past a cap), calls with their string arguments (while
+    evaluation lasted), the rebuilt object if evaluation finished, and why not."""
 
     imports: tuple[ImportSeen, ...]
     result: Any
     complete: bool
     error: str
     end: int  # byte offset just after STOP (where a following pickle or data begins)
+    calls: tuple[CallSeen, ...] = ()
 
 
 class _Mark:
@@ -113,27 +132,21 @@ def trace_pickle(data: Any, start: int = 0, end: int | None = None) -> PickleTra
     """Replay one pickle (``data[start:end]``, bytes or a memory map) symbolically."""
     reader = LimitedReader(data, start, end)
     machine = _Machine()
+    names = _NameTracker()  # STACK_GLOBAL operands once the machine has stopped evaluating
     imports: list[ImportSeen] = []
-    recent_strings: list[str] = []  # names for STACK_GLOBAL once the machine has stopped evaluating
     error = ""
     stop_at = -1
     try:
         for opcode, arg, pos in _ops(reader):
-            if isinstance(arg, str) and opcode.name in _PUSH_ARG:
-                recent_strings = [*recent_strings[-1:], arg]
             if opcode.name in ("GLOBAL", "INST"):
                 module, _, name = str(arg).partition(" ")
                 imports.append(ImportSeen(module, name, pos))
             elif opcode.name == "STACK_GLOBAL":
-                if not error:
-                    module, name = machine.peek_global()
-                elif len(recent_strings) == 2:
-                    module, name = recent_strings
-                else:
-                    module, name = "<computed>", "<computed>"
+                module, name = machine.peek_global() if not error else names.peek_global()
                 imports.append(ImportSeen(module, name, pos))
             elif opcode.name in ("EXT1", "EXT2", "EXT4"):
                 imports.append(ImportSeen("copyreg", f"extension {arg}", pos))
+            names.step(opcode.name, arg)
             if not error:
                 try:
                     machine.step(opcode.name, arg)
@@ -148,11 +161,52 @@ def trace_pickle(data: Any, start: int = 0, end: int | None = None) -> PickleTra
     if stop_at < 0 and not error:
         error = "the pickle ends without a STOP opcode"
     return PickleTrace(imports=tuple(imports), result=machine.result if complete else None, complete=complete,
-                       error=error, end=stop_at if stop_at >= 0 else reader.tell())
+                       error=error, end=stop_at if stop_at >= 0 else reader.tell(), calls=tuple(machine.calls))
 
 
 def _ops(reader: LimitedReader) -> Iterator[tuple[Any, Any, int]]:
     yield from pickletools.genops(reader)
+
+
+class _NameTracker:
+    """Follows only which strings are on top of the stack and in the memo, for every opcode, so the
+    operands of a ``STACK_GLOBAL`` are still known after the machine stopped. ``pickle`` writes them as
+    two string pushes, or memo reads of strings pushed before; anything else is ``COMPUTED``."""
+
+    _NEUTRAL = frozenset({"PROTO", "FRAME"})
+
+    def __init__(self) -> None:
+        self.top: list[str | None] = [None, None]
+        self.memo: dict[int, str] = {}
+        self.written: set[int] = set()  # MEMOIZE stores at the memo's current size
+        self.lost = False  # past MAX_MEMO entries the memo indices cannot be followed any more
+
+    def peek_global(self) -> tuple[str, str]:
+        module, name = self.top
+        if self.lost or module is None or name is None:
+            return COMPUTED, COMPUTED
+        return module, name
+
+    def step(self, name: str, arg: Any) -> None:
+        if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+            index = len(self.written) if name == "MEMOIZE" else int(arg)
+            if index not in self.written:
+                self.lost = self.lost or len(self.written) >= MAX_MEMO
+                if self.lost:
+                    return
+                self.written.add(index)
+            if self.top[-1] is not None:
+                self.memo[index] = self.top[-1]
+            else:
+                self.memo.pop(index, None)
+            return
+        if name in self._NEUTRAL:
+            return
+        if name in ("GET", "BINGET", "LONG_BINGET"):
+            value = self.memo.get(int(arg))
+        else:
+            value = arg if name in _PUSH_ARG and isinstance(arg, str) else None
+        self.top = [self.top[-1], value]
 
 
 class _Stop(Exception):
@@ -168,12 +222,20 @@ class _Machine:
         self.memo: dict[int, Any] = {}
         self.ops = 0
         self.result: Any = None
+        self.calls: dict[CallSeen, None] = {}
 
     def peek_global(self) -> tuple[str, str]:
         """Module and name a STACK_GLOBAL is about to import (the two strings on top of the stack)."""
         if len(self.stack) >= 2 and isinstance(self.stack[-2], str) and isinstance(self.stack[-1], str):
             return self.stack[-2], self.stack[-1]
-        return "<computed>", "<computed>"
+        return COMPUTED, COMPUTED
+
+    def call(self, func: Any, args: tuple) -> Call:
+        """Record ``func(*args)`` without making it."""
+        if isinstance(func, Global) and len(self.calls) < MAX_CALLS:
+            seen = CallSeen(func.module, func.name, tuple(a if isinstance(a, str) else None for a in args))
+            self.calls[seen] = None
+        return Call(func, args)
 
     def pop(self) -> Any:
         if not self.stack:
@@ -293,23 +355,24 @@ def _op_global(m: _Machine, arg: Any) -> None:
 def _op_stack_global(m: _Machine, _: Any) -> None:
     name, module = m.pop(), m.pop()
     if not isinstance(module, str) or not isinstance(name, str):
-        raise _Stop("STACK_GLOBAL with a computed module or name")
+        m.push(Global(COMPUTED, COMPUTED))  # already recorded as an import; its calls stay inert
+        return
     m.push(Global(module, name))
 
 
 def _op_reduce(m: _Machine, _: Any) -> None:
     args, func = m.pop(), m.pop()
-    m.push(Call(func, args if isinstance(args, tuple) else (args,)))
+    m.push(m.call(func, args if isinstance(args, tuple) else (args,)))
 
 
 def _op_newobj(m: _Machine, _: Any) -> None:
     args, cls = m.pop(), m.pop()
-    m.push(Call(cls, args if isinstance(args, tuple) else (args,)))
+    m.push(m.call(cls, args if isinstance(args, tuple) else (args,)))
 
 
 def _op_newobj_ex(m: _Machine, _: Any) -> None:
     kwargs, args, cls = m.pop(), m.pop(), m.pop()
-    m.push(Call(cls, (args if isinstance(args, tuple) else (args,)) + ((kwargs,) if kwargs else ())))
+    m.push(m.call(cls, (args if isinstance(args, tuple) else (args,)) + ((kwargs,) if kwargs else ())))
 
 
 def _op_build(m: _Machine, _: Any) -> None:
@@ -323,14 +386,14 @@ def _op_build(m: _Machine, _: Any) -> None:
 
 def _op_inst(m: _Machine, arg: Any) -> None:
     module, _, name = str(arg).partition(" ")
-    m.push(Call(Global(module, name), _tuple_from(m.pop_mark())))
+    m.push(m.call(Global(module, name), _tuple_from(m.pop_mark())))
 
 
 def _op_obj(m: _Machine, _: Any) -> None:
     items = m.pop_mark()
     if not items:
         raise _Stop("OBJ without a class")
-    m.push(Call(items[0], _tuple_from(items[1:])))
+    m.push(m.call(items[0], _tuple_from(items[1:])))
 
 
 def _op_dict(m: _Machine, _: Any) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import problem
-from scanner.formats.pickle_policy import risk
+from scanner.formats.pickle_policy import call_risk, risk
 from scanner.formats.pickle_vm import PickleTrace, trace_pickle
 from scanner.formats.reading import FormatReading, PickleImport
 from scanner.formats.torch_tensors import (
@@ -47,6 +47,9 @@ MAX_LEGACY_PICKLES = 8
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 NESTED_ARCHIVES = (".zip", ".tar", ".gz", ".tgz", ".7z", ".rar", ".bz2", ".xz", ".zst", ".pt", ".pth", ".bin", ".ckpt")
 
+# What reading one member of a damaged or hostile archive can raise (bad local header, CRC, unknown
+# compression, encryption, truncation).
+_MEMBER_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError)
 _OPCODE_CODES = frozenset(op.code for op in pickletools.opcodes)  # a pickle of any protocol starts with one
 
 
@@ -110,7 +113,8 @@ def _read_zip(path: Path, rel: str) -> FormatReading:
                 problems.append(problem(rel, "pickle.unparsed", f"{member.filename}: {trace.error}", Severity.WARNING))
             if member is main_member:
                 main = trace
-        byteorder = _small_member(archive, main_member.filename.rsplit("/", 1)[0] + "/byteorder") if main_member else None
+        byteorder = (_small_member(archive, main_member.filename.rsplit("/", 1)[0] + "/byteorder", rel, problems)
+                     if main_member else None)
     problems += _import_problems(imports, rel)
     if unchecked:
         problems.append(problem(rel, "pickle.unchecked", f"pickles {', '.join(unchecked[:3])} could not be checked for imports"))
@@ -143,7 +147,7 @@ def _member_bytes(archive: zipfile.ZipFile, member: zipfile.ZipInfo, bombs: list
     try:
         with archive.open(member) as fh:
             data = fh.read(MAX_PICKLE_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except _MEMBER_ERRORS as exc:
         problems.append(problem(rel, "zip.member-unreadable", f"{member.filename} cannot be read ({exc})"))
         return None
     if len(data) > MAX_PICKLE_BYTES:
@@ -152,23 +156,36 @@ def _member_bytes(archive: zipfile.ZipFile, member: zipfile.ZipInfo, bombs: list
     return data
 
 
-def _small_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
+def _small_member(archive: zipfile.ZipFile, name: str, rel: str, problems: list[Problem]) -> bytes | None:
+    """A tiny member such as ``archive/byteorder``; a damaged one is a problem, not the end of the scan."""
     try:
         member = archive.getinfo(name)
     except KeyError:
         return None
     if member.file_size > 64:
         return None
-    with archive.open(member) as fh:
-        return fh.read(64).strip()
+    try:
+        with archive.open(member) as fh:
+            return fh.read(64).strip()
+    except _MEMBER_ERRORS as exc:
+        problems.append(problem(rel, "zip.member-unreadable", f"{name} cannot be read ({exc}); tensors are taken as little-endian",
+                                Severity.WARNING))
+        return None
 
 
 def _graded(trace: PickleTrace, rel: str, member: str) -> list[PickleImport]:
+    """Imports off the allow-list, and calls of allowed callables with arguments they may not take
+    (named with those arguments: ``_codecs.encode('bf', 'rot13')``)."""
     out = []
     for seen in trace.imports:
         level = risk(seen.module, seen.name)
         if level is not None:
             out.append(PickleImport(file=rel, member=member, module=seen.module, name=seen.name, risk=level))
+    for call in trace.calls:
+        level = call_risk(call.module, call.name, call.args)
+        if level is not None:
+            shown = ", ".join("…" if a is None else repr(a[:40]) for a in call.args)
+            out.append(PickleImport(file=rel, member=member, module=call.module, name=f"{call.name}({shown})", risk=level))
     return list(dict.fromkeys(out))
 
 
@@ -218,14 +235,21 @@ def _storage_range(fh: Any, member: zipfile.ZipInfo, size: int) -> tuple[int, in
 def _read_legacy(path: Path, rel: str) -> FormatReading:
     problems: list[Problem] = []
     imports: list[PickleImport] = []
+    unchecked: list[str] = []
     try:
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             traces: list[PickleTrace] = []
             pos = 0
             while pos < len(buf) and len(traces) < MAX_LEGACY_PICKLES and (pos == 0 or buf[pos:pos + 1] == b"\x80"):
-                trace = trace_pickle(buf, pos)
+                bound = min(len(buf), pos + MAX_PICKLE_BYTES)
+                trace = trace_pickle(buf, pos, bound)
                 traces.append(trace)
                 imports += _graded(trace, rel, "")
+                if not trace.complete and bound < len(buf) and trace.end >= bound:
+                    unchecked.append(f"the pickle at byte {pos}")
+                    problems.append(problem(rel, "pickle.unchecked", f"the pickle at byte {pos} runs past "
+                                            f"{MAX_PICKLE_BYTES} bytes; what follows byte {bound} was not checked for imports"))
+                    break
                 if not trace.complete:
                     problems.append(problem(rel, "pickle.unparsed", f"pickle at byte {pos}: {trace.error}", Severity.WARNING))
                     break
@@ -242,7 +266,7 @@ def _read_legacy(path: Path, rel: str) -> FormatReading:
                 fmt, label = "pickle", "pickle"
     except OSError as exc:
         return _unreadable(rel, "pickle", f"cannot be read ({exc.strerror or exc})", "file.unreadable")
-    return FormatReading(file=rel, format=fmt, status=FileStatus.READ, note=_note(label, tensors, imports, extra, []),
+    return FormatReading(file=rel, format=fmt, status=FileStatus.READ, note=_note(label, tensors, imports, extra, unchecked),
                          tensors=tuple(tensors), imports=tuple(imports), problems=tuple(problems))
 
 

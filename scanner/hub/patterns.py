@@ -6,6 +6,11 @@ full mode, and only one copy of the model, in the order ``scanner.formats.select
 files are on disk: safetensors, else PyTorch checkpoints, else the most precise GGUF (by the
 quantisation tag in its name) plus any vision projector, else the most precise ONNX export with
 its external data. Everything else is listed in the report as not downloaded, with the reason.
+
+Pickle files can run code when loaded, so they are checked even when another copy of the weights
+is scanned: every pickle up to ``PICKLE_CHECK_BYTES`` is fetched for that (``checks``; in the
+metadata-only mode only those that hold no weights, such as ``training_args.bin``), and the
+larger ones are named in ``unchecked`` so the report can say they were not checked.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ METADATA_KINDS = frozenset({
 })
 SMALL_TEXT = (".json", ".md", ".txt", ".yaml", ".yml", ".jinja")
 SMALL_TEXT_BYTES = 1 << 20
+PICKLE_CHECK_BYTES = 64 << 20  # a pickle file up to this size is downloaded to be checked for code
 # Quantisation tags in GGUF file names -> approximate bits per weight (for ranking only).
 _GGUF_TAGS: tuple[tuple[str, float], ...] = (
     ("f32", 32), ("bf16", 16), ("f16", 16), ("q8", 8.5), ("q6", 6.6), ("q5", 5.5), ("iq4", 4.3), ("q4", 4.5),
@@ -52,29 +58,40 @@ class DownloadPlan:
 
     metadata: tuple[str, ...]
     weights: tuple[str, ...]
+    checks: tuple[str, ...] = ()  # pickles fetched only to check them for code
+    unchecked: tuple[str, ...] = ()  # pickles left on the Hub, so not checked
     not_downloaded: dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(sorted(set(self.metadata) | set(self.weights)))
+        return tuple(sorted(set(self.metadata) | set(self.weights) | set(self.checks)))
 
 
 def plan_download(entries: Sequence[RemoteEntry], *, weights: bool) -> DownloadPlan:
     """Metadata always; one copy of the weights when ``weights``."""
     metadata = sorted(e.path for e in entries if _is_metadata(e))
     chosen = _weight_files(entries) if weights else []
+    checks: list[str] = []
+    unchecked: list[str] = []
     skipped: dict[str, str] = {}
     for e in entries:
         if e.path in metadata or e.path in chosen:
             continue
         kind = classify(e.path)
+        if kind == FileKind.PICKLE and e.size <= PICKLE_CHECK_BYTES and (weights or NOT_WEIGHTS.search(e.path)):
+            checks.append(e.path)
+            continue
         if not weights and kind in (FileKind.SAFETENSORS, FileKind.GGUF, FileKind.ONNX, FileKind.PICKLE):
             skipped[e.path] = "not downloaded (metadata-only scan)"
         elif kind in (FileKind.SAFETENSORS, FileKind.GGUF, FileKind.ONNX, FileKind.PICKLE):
             skipped[e.path] = "not downloaded: another copy of the weights is scanned"
         else:
             skipped[e.path] = "not downloaded: not read by the scan"
-    return DownloadPlan(metadata=tuple(metadata), weights=tuple(sorted(chosen)), not_downloaded=skipped)
+        if kind == FileKind.PICKLE:
+            unchecked.append(e.path)
+            skipped[e.path] += "; its pickle was not checked for code"
+    return DownloadPlan(metadata=tuple(metadata), weights=tuple(sorted(chosen)), checks=tuple(sorted(checks)),
+                        unchecked=tuple(sorted(unchecked)), not_downloaded=skipped)
 
 
 def _is_metadata(entry: RemoteEntry) -> bool:

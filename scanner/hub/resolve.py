@@ -5,7 +5,8 @@ one scan comes from one commit and the report can name it. Files are fetched wit
 ``huggingface_hub`` into the standard Hub cache (``HF_HOME``), so a model already downloaded by
 other tools is not downloaded again, a transfer cut off mid-file resumes with a range request, and
 ``HF_TOKEN`` works for gated and private repositories. Only the files the scan reads are fetched
-(``patterns``).
+(``patterns``), one by one (``download``): a file the Hub fails to serve is a problem naming it,
+not the end of the scan.
 
 In the metadata-only mode (``weights=False``) no weight file is downloaded: the safetensors
 headers are read with HTTP range requests (``HfApi.parse_safetensors_file_metadata``), enough to
@@ -15,7 +16,6 @@ reached or fails, the cached snapshot is used as it is and a problem says so.
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +34,10 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.hf_api import RepoFile as HubFile
-from huggingface_hub.utils import tqdm as hf_tqdm
 
 from scanner.errors import ScanInputError, problem
-from scanner.hub.patterns import DownloadPlan, RemoteEntry, plan_download
+from scanner.hub.download import NOTHING, download_files, quiet_hub_client
+from scanner.hub.patterns import PICKLE_CHECK_BYTES, DownloadPlan, RemoteEntry, plan_download
 from scanner.hub.settings import HubSettings, hub_settings
 from scanner.hub.target import HubTarget, parse_hub_target
 from scanner.parse.safetensors_header import SafetensorsFile, remote_header
@@ -46,9 +46,7 @@ from scanner.report.model import FileKind, FileStatus, Problem, RepoFile, Severi
 from scanner.walk.kinds import classify
 
 REQUEST_TIMEOUT = 20.0
-MAX_WORKERS = 4
 _NETWORK_ERRORS = (httpx2.TransportError, OfflineModeIsEnabled)
-NOTHING = "\0"  # an allow-pattern no file name matches: locate the snapshot without asking for any file
 
 
 class HubError(ScanInputError):
@@ -91,12 +89,23 @@ class ResolvedTarget:
 
 
 def resolve_target(target: str, *, weights: bool, progress: Progress | None = None,
-                   cache_dir: Path | None = None) -> ResolvedTarget:
-    """Pin, fetch and locate a Hub target; raises ``HubError`` (a ``ScanInputError``) when it cannot."""
+                   cache_dir: Path | None = None, strict: bool = False) -> ResolvedTarget:
+    """Pin, fetch and locate a Hub target; raises ``HubError`` (a ``ScanInputError``) when it cannot.
+
+    A file that fails to download is a ``hub.download-failed`` problem and the rest is still
+    fetched, which suits a scan; ``strict`` makes it a ``HubError`` instead, for callers such as
+    ``catalog add`` that must not build anything from an incomplete copy.
+    """
     hub = parse_hub_target(target)
     settings = hub_settings(cache_dir)
-    if settings.offline:
-        return _from_cache(hub, settings, weights, "HF_HUB_OFFLINE is set")
+    with quiet_hub_client():
+        if settings.offline:
+            return _from_cache(hub, settings, weights, "HF_HUB_OFFLINE is set")
+        return _resolve_online(hub, settings, weights, progress or NoProgress(), strict)
+
+
+def _resolve_online(hub: HubTarget, settings: HubSettings, weights: bool, progress: Progress,
+                    strict: bool) -> ResolvedTarget:
     api = HfApi(endpoint=settings.endpoint)
     try:
         revision = _pin(api, hub)
@@ -108,12 +117,33 @@ def resolve_target(target: str, *, weights: bool, progress: Progress | None = No
             return _from_cache(hub, settings, weights, f"the Hub at {settings.endpoint} answered {_short(exc)}")
         raise HubError(f"{hub}: {_short(exc)}") from None
     plan = plan_download(entries, weights=weights)
-    folder = _download(hub, revision, plan, entries, settings, progress or NoProgress())
+    sizes = {e.path: e.size for e in entries}
+    folder, failed = download_files(hub, revision, (plan.metadata, plan.checks, plan.weights), sizes, settings,
+                                    progress, REQUEST_TIMEOUT)
+    if failed and strict:
+        shown = "; ".join(f"{path}: {why}" for path, why in list(failed.items())[:3])
+        raise HubError(f"{hub}: downloading from {settings.endpoint} failed ({shown}"
+                       + (f" and {len(failed) - 3} more files" if len(failed) > 3 else "") + ")")
     _record_ref(settings, hub, revision)
-    headers, problems = ([], []) if weights else _remote_headers(api, hub, revision, entries)
+    problems = [problem(path, "hub.download-failed", f"could not be downloaded from {settings.endpoint}: {why}")
+                for path, why in failed.items()]
+    problems += [problem(path, "hub.pickle-unchecked",
+                         f"is a pickle that was not downloaded ({_unchecked_reason(sizes[path])}), so it "
+                         "was not checked for code that runs when it is loaded", Severity.WARNING)
+                 for path in plan.unchecked]
+    headers: list[SafetensorsFile] = []
+    if not weights:
+        headers, header_problems = _remote_headers(api, hub, revision, entries)
+        problems += header_problems
     return ResolvedTarget(target=hub, revision=revision, folder=folder,
-                          remote_files=_remote_files(entries, plan, headers), remote_headers=tuple(headers),
-                          problems=tuple(problems), offline=False)
+                          remote_files=_remote_files(entries, plan, headers, failed, problems),
+                          remote_headers=tuple(headers), problems=tuple(problems), offline=False)
+
+
+def _unchecked_reason(size: int) -> str:
+    if size > PICKLE_CHECK_BYTES:
+        return f"{size} bytes, more than the {PICKLE_CHECK_BYTES} fetched just to check a pickle"
+    return "it holds weights and this is a metadata-only scan"
 
 
 def not_downloaded_files(resolved: ResolvedTarget, listed: set[str]) -> tuple[RepoFile, ...]:
@@ -146,25 +176,6 @@ def _listing(api: HfApi, hub: HubTarget, revision: str) -> list[RemoteEntry]:
     if not entries:
         raise HubError(f"{hub}: the repository has no files at commit {revision}")
     return sorted(entries, key=lambda e: e.path)
-
-
-def _download(hub: HubTarget, revision: str, plan: DownloadPlan, entries: Sequence[RemoteEntry],
-              settings: HubSettings, progress: Progress) -> Path:
-    """Fetch the planned files into the cache (files already there are not fetched again)."""
-    sizes = {e.path: e.size for e in entries}
-    progress.begin(f"downloading {hub.repo_id}", sum(sizes[p] for p in plan.files))
-    try:
-        folder = snapshot_download(
-            hub.repo_id, revision=revision, cache_dir=str(settings.cache_dir), endpoint=settings.endpoint,
-            allow_patterns=[glob.escape(p) for p in plan.files] or [NOTHING], etag_timeout=REQUEST_TIMEOUT,
-            max_workers=MAX_WORKERS, tqdm_class=_forwarding_bar(progress))
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, *_NETWORK_ERRORS) as exc:
-        raise HubError(f"{hub}: downloading from {settings.endpoint} failed: {_short(exc)}") from None
-    finally:
-        progress.end()
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)  # a commit with nothing to fetch still has its snapshot folder
-    return path
 
 
 def _record_ref(settings: HubSettings, hub: HubTarget, revision: str) -> None:
@@ -203,14 +214,19 @@ def _remote_headers(api: HfApi, hub: HubTarget, revision: str,
     return headers, problems
 
 
-def _remote_files(entries: Sequence[RemoteEntry], plan: DownloadPlan,
-                  headers: Sequence[SafetensorsFile]) -> tuple[RemoteFile, ...]:
+def _remote_files(entries: Sequence[RemoteEntry], plan: DownloadPlan, headers: Sequence[SafetensorsFile],
+                  failed: dict[str, str], problems: Sequence[Problem]) -> tuple[RemoteFile, ...]:
     read_remotely = {h.file for h in headers}
-    fetched = set(plan.files)
+    header_failed = {p.file for p in problems if p.code == "hub.header-unreadable"}
+    fetched = set(plan.files) - set(failed)
 
     def note(path: str) -> str:
+        if path in failed:
+            return f"download failed: {failed[path]}"
         if path in read_remotely:
             return "not downloaded (metadata-only scan); safetensors header read over HTTP"
+        if path in header_failed:
+            return "not downloaded (metadata-only scan); safetensors header could not be read over HTTP"
         return plan.not_downloaded.get(path, "")
 
     return tuple(RemoteFile(path=e.path, size=e.size, sha256=e.sha256, downloaded=e.path in fetched, note=note(e.path))
@@ -240,28 +256,6 @@ def _from_cache(hub: HubTarget, settings: HubSettings, weights: bool, reason: st
                              note="" if e.path in present else "not in the cached snapshot") for e in entries)
     return ResolvedTarget(target=hub, revision=folder.name, folder=folder, remote_files=files, remote_headers=(),
                           problems=tuple(problems), offline=True)
-
-
-def _forwarding_bar(progress: Progress) -> type[hf_tqdm]:
-    """A silent ``huggingface_hub`` progress bar class that forwards downloaded bytes to ``progress``.
-
-    ``snapshot_download`` aggregates every file's bytes into one bar named
-    ``huggingface_hub.snapshot_download``; only that bar's increments are forwarded, so bytes are
-    counted once whatever the number of parallel downloads.
-    """
-
-    class ForwardingBar(hf_tqdm):
-        def __init__(self, *args, **kwargs):
-            self._forward = kwargs.get("name") == "huggingface_hub.snapshot_download"
-            kwargs["disable"] = True
-            super().__init__(*args, **kwargs)
-
-        def update(self, n=1):
-            if self._forward and n and n > 0:
-                progress.advance(int(n))
-            return super().update(n)
-
-    return ForwardingBar
 
 
 def _status(exc: HfHubHTTPError) -> int:

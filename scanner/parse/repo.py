@@ -34,6 +34,7 @@ from scanner.report.model import (
     FileKind,
     FileStatus,
     Problem,
+    RepoFile,
     Severity,
 )
 from scanner.tokenizer import TokenizerLoad
@@ -96,9 +97,12 @@ class ParsedRepo:
         return tuple(i for r in self.format_readings for i in r.imports)
 
 
-def parse_repo(listing: RepoListing, remote_headers: Sequence[SafetensorsFile] = ()) -> ParsedRepo:
+def parse_repo(listing: RepoListing, remote_headers: Sequence[SafetensorsFile] = (),
+               remote_files: Sequence[RepoFile] = ()) -> ParsedRepo:
     """Parse a walked repository. ``remote_headers`` are safetensors headers read over HTTP for files
-    that were not downloaded (``scanner.hub`` metadata-only mode); they count as present weight files."""
+    that were not downloaded (``scanner.hub`` metadata-only mode); they count as present weight files.
+    ``remote_files`` are the source's files that are not on disk (``scanner.hub.not_downloaded_files``),
+    so a shard that exists but could not be fetched or read is not called missing."""
     problems: list[Problem] = []
     read: set[str] = set()
 
@@ -122,7 +126,7 @@ def parse_repo(listing: RepoListing, remote_headers: Sequence[SafetensorsFile] =
         card, card_problems = parse_card(listing.path(rel), rel)
         problems += card_problems
 
-    weight_files, weight_problems, weight_read = _read_safetensors(listing, remote_headers)
+    weight_files, weight_problems, weight_read = _read_safetensors(listing, remote_headers, remote_files)
     problems += weight_problems
     read |= weight_read
 
@@ -172,8 +176,8 @@ def _read_other_formats(listing: RepoListing) -> list[FormatReading]:
             for entry in listing.of_kind(*OTHER_WEIGHT_KINDS)]
 
 
-def _read_safetensors(listing: RepoListing, remote_headers: Sequence[SafetensorsFile] = ()
-                      ) -> tuple[list[SafetensorsFile], list[Problem], set[str]]:
+def _read_safetensors(listing: RepoListing, remote_headers: Sequence[SafetensorsFile],
+                      remote_files: Sequence[RepoFile]) -> tuple[list[SafetensorsFile], list[Problem], set[str]]:
     problems: list[Problem] = []
     read: set[str] = set()
     files: list[SafetensorsFile] = []
@@ -189,6 +193,7 @@ def _read_safetensors(listing: RepoListing, remote_headers: Sequence[Safetensors
             files.append(header)
             read.add(header.file)
     present = {f.path for f in listing.files} | {f.file for f in remote_headers}
+    unread = {f.path: f.note for f in remote_files if f.path not in present}  # on the Hub, header not read
     held = {(f.file, t.name) for f in files for t in f.tensors}
     for index in listing.of_kind(FileKind.SAFETENSORS_INDEX):
         read.add(index.path)
@@ -197,7 +202,13 @@ def _read_safetensors(listing: RepoListing, remote_headers: Sequence[Safetensors
         folder = index.path.rsplit("/", 1)[0] + "/" if "/" in index.path else ""
         missing_shards = sorted({folder + shard for shard in weight_map.values()} - present)
         for shard in missing_shards:
-            problems.append(problem(index.path, "safetensors.missing-shard", f"lists shard '{shard}' which is not in the repository"))
+            if shard in unread:
+                problems.append(problem(index.path, "safetensors.shard-unread",
+                                        f"lists shard '{shard}', whose header could not be read ({unread[shard]})",
+                                        Severity.WARNING))
+            else:
+                problems.append(problem(index.path, "safetensors.missing-shard",
+                                        f"lists shard '{shard}' which is not in the repository"))
         unreadable = ({f.path for f in listing.files if f.path not in listing.real_paths} - {f.file for f in remote_headers}
                       | set(missing_shards))
         absent = sorted(name for name, shard in weight_map.items()

@@ -190,3 +190,28 @@ def test_unreadable_files_are_problems_not_crashes(tmp_path, content, code):
     path.write_bytes(content)
     reading = read_gguf_file(path, "x.gguf")
     assert reading.status == FileStatus.UNREADABLE and reading.problems[0].code == code
+
+
+def test_an_understated_tensor_count_is_not_misread(tmp_path):
+    a = np.arange(64, dtype=np.float32)
+    b = np.full(64, 7.0, np.float32)
+    table = _tensor_info("a.weight", (32, 2), 0, 0) + _tensor_info("b.weight", (32, 2), 0, 256)
+    path = tmp_path / "under.gguf"
+    path.write_bytes(_padded(_header(1) + table) + a.tobytes() + b.tobytes())  # declares 1 tensor, describes 2
+    parsed, problems = open_gguf(path, "under.gguf")
+    assert parsed.tensors == ()
+    assert [p.code for p in problems] == ["gguf.bad-tensor-table"] and "understates" in problems[0].message
+    honest = tmp_path / "honest.gguf"
+    honest.write_bytes(_padded(_header(2) + table) + a.tobytes() + b.tobytes())
+    parsed, problems = open_gguf(honest, "honest.gguf")
+    assert [t.name for t in parsed.tensors] == ["a.weight", "b.weight"] and problems == []
+
+
+def test_data_no_descriptor_accounts_for_is_a_warning(tmp_path):
+    path = tmp_path / "extra.gguf"
+    path.write_bytes(_padded(_header(1) + _tensor_info("a.weight", (32, 2), 0, 64)) + bytes(64 + 256 + 512))
+    parsed, problems = open_gguf(path, "extra.gguf")
+    assert [t.name for t in parsed.tensors] == ["a.weight"]
+    assert [(p.code, p.severity.value) for p in problems] == [("gguf.unaccounted-bytes", "warning")] * 2
+    assert "has 64 bytes before its first tensor" in problems[0].message
+    assert "has 512 bytes after its last tensor" in problems[1].message

@@ -156,3 +156,25 @@ def test_damaged_files_are_problems_not_crashes(tmp_path, content):
     (tmp_path / "bad.onnx").write_bytes(content)
     reading = read_onnx_file(tmp_path / "bad.onnx", "bad.onnx", _no_external)
     assert reading.status == FileStatus.UNREADABLE and reading.problems
+
+
+def test_a_fully_anonymous_export_is_matched_to_its_original(tmp_path, references):
+    """No bias Add, no scoped node names, embeddings renamed too: only shapes and content are left."""
+    nodes, inits = [], []
+    for index, (name, value) in enumerate(sorted(W.model(1).items())):
+        if value.ndim != 2:
+            continue
+        anon = f"val_{index}"
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value.T.astype(np.float32)), anon))
+        nodes.append(helper.make_node("MatMul", ["x", anon], [f"out_{index}"], name=f"node_MatMul_{index}"))
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, W.SPEC.hidden])
+    outputs = [helper.make_tensor_value_info(n.output[0], TensorProto.FLOAT, None) for n in nodes]
+    graph = helper.make_graph(nodes, "export", [x], outputs, inits)
+    onnx.save_model(helper.make_model(graph), str(tmp_path / "model.onnx"))
+    listing = walk(tmp_path)
+    parsed = parse_repo(listing)
+    assert len(parsed.tensors) == len(inits) and all(t.name.startswith("val_") for t in parsed.tensors)
+    result = run_lineage(listing.real_paths, parsed.tensors, parsed.config, references, None, NoProgress())
+    relations = {(l.catalog_id, l.catalog_component): l.relation for rels in result.lineage.values() for l in rels}
+    assert relations[("original", "text")] in (WeightRelation.DERIVED, WeightRelation.IDENTICAL)
+    assert relations[("unrelated", "text")] == WeightRelation.INDEPENDENT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import io
 import os
 import pickle
 import sys
@@ -169,3 +170,76 @@ def test_damaged_files_are_problems_not_crashes(tmp_path, content, status):
     path.write_bytes(content)
     reading = read_pickle_file(path, "x.bin")
     assert reading.status == status
+
+
+def test_a_damaged_member_header_is_a_problem_and_the_checkpoint_still_read(tmp_path):
+    path = W.write_torch(tmp_path / "pytorch_model.bin", W.model(1))
+    data = bytearray(path.read_bytes())
+    name = data.find(b"archive/byteorder")  # the first occurrence is the member's local header
+    data[name + len("archive/")] ^= 1  # 'byteorder' -> 'cyteorder': zipfile refuses the member
+    path.write_bytes(bytes(data))
+    reading = read_pickle_file(path, "pytorch_model.bin")
+    assert reading.status == FileStatus.READ and len(reading.tensors) == len(W.model(1))
+    damaged = [p for p in reading.problems if p.code == "zip.member-unreadable"]
+    assert len(damaged) == 1 and damaged[0].message.startswith("pytorch_model.bin: archive/byteorder cannot be read")
+
+
+def _short_unicode(text: str) -> bytes:
+    return b"\x8c" + bytes([len(text)]) + text.encode()
+
+
+ROT13_SYSTEM = (b"\x80\x04" + _short_unicode("_codecs") + _short_unicode("encode") + b"\x93\x94"  # memo 0: encode
+                + _short_unicode("bf") + _short_unicode("rot13") + b"\x86R"  # encode('bf', 'rot13') == 'os'
+                + b"h\x00" + _short_unicode("flfgrz") + _short_unicode("rot13") + b"\x86R"  # 'system'
+                + b"\x93" + _short_unicode("echo hi") + b"\x85R.")  # os.system('echo hi')
+
+
+def test_a_global_computed_at_load_time_is_dangerous(tmp_path):
+    imported = []
+
+    class Recorder(pickle.Unpickler):  # proves the payload is real without running it
+        def find_class(self, module, name):
+            imported.append((module, name))
+            return super().find_class(module, name) if module == "_codecs" else (lambda *args: None)
+
+    Recorder(io.BytesIO(ROT13_SYSTEM)).load()
+    assert imported[-1] == ("os", "system")
+    path = tmp_path / "model.pkl"
+    path.write_bytes(ROT13_SYSTEM)
+    reading = read_pickle_file(path, "model.pkl")
+    assert {(i.qualified, i.risk) for i in reading.imports} == {
+        ("<computed>.<computed>", "dangerous"),
+        ("_codecs.encode('bf', 'rot13')", "unknown"), ("_codecs.encode('flfgrz', 'rot13')", "unknown")}
+    assert any(p.code == "pickle.dangerous-import" for p in reading.problems)
+
+
+def test_codecs_encode_is_allowed_with_latin1_only(tmp_path):
+    path = tmp_path / "bytes.pkl"
+    path.write_bytes(pickle.dumps(b"\x00\x01bytes", protocol=2))  # how protocol 2 stores bytes
+    assert [(c.module, c.name, c.args) for c in trace_pickle(path.read_bytes()).calls] == [
+        ("_codecs", "encode", ("\x00\x01bytes", "latin1"))]
+    reading = read_pickle_file(path, "bytes.pkl")
+    assert reading.imports == () and "imports all on the allow-list" in reading.note
+
+
+def test_globals_are_still_named_or_flagged_after_evaluation_stops():
+    stopped = b"\x80\x040"  # POP on an empty stack: evaluation stops here
+    named = trace_pickle(stopped + _short_unicode("posix") + b"\x94" + _short_unicode("system") + b"\x93"
+                         + b"h\x00" + _short_unicode("popen") + b"\x93.")
+    assert not named.complete and [(i.module, i.name) for i in named.imports] == [("posix", "system"), ("posix", "popen")]
+    computed = trace_pickle(stopped + _short_unicode("_codecs") + _short_unicode("encode") + b"\x93"
+                            + _short_unicode("bf") + _short_unicode("rot13") + b"\x86R" + _short_unicode("system")
+                            + b"\x93.")
+    assert [(i.module, i.name) for i in computed.imports][-1] == ("<computed>", "<computed>")
+
+
+def test_a_legacy_pickle_larger_than_the_bound_is_reported_unchecked(tmp_path, monkeypatch):
+    monkeypatch.setattr("scanner.formats.torch_checkpoint.MAX_PICKLE_BYTES", 4096)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(["padding " * 1000, RunsCommand("echo hi")], protocol=2))
+    reading = read_pickle_file(path, "model.pkl")
+    assert reading.imports == ()  # the payload lies past the bound, so it was not reached ...
+    unchecked = [p for p in reading.problems if p.code == "pickle.unchecked"]
+    assert [p.message for p in unchecked] == [  # ... and the report says so
+        "model.pkl: the pickle at byte 0 runs past 4096 bytes; what follows byte 4096 was not checked for imports"]
+    assert "1 pickles could not be checked" in reading.note and "allow-list" not in reading.note

@@ -93,3 +93,17 @@ def test_encoded_arrays_slice_reshape_and_decode_like_arrays():
     np.testing.assert_array_equal(scaled[1].decode(), expected[1])
     per_row = ScaledIntegers(codes, rng.random((6, 1)).astype(np.float32), None)
     np.testing.assert_array_equal(per_row.reshape(6, 4).decode(), per_row.decode())
+
+
+def test_an_unexpected_reader_failure_makes_that_file_unreadable_and_the_scan_go_on(tmp_path, monkeypatch):
+    def crash(path, rel):
+        raise IndexError("index out of range")
+
+    monkeypatch.setattr("scanner.formats.read_gguf_file", crash)
+    W.write_gguf(tmp_path / "m.Q8_0.gguf", W.model(1), gguf.GGMLQuantizationType.Q8_0)
+    W.write_onnx(tmp_path / "model.onnx", W.model(1))
+    parsed = parse_repo(walk(tmp_path))
+    assert parsed.file_status["m.Q8_0.gguf"] == FileStatus.UNREADABLE
+    assert [(p.file, p.code, p.message) for p in parsed.problems] == [
+        ("m.Q8_0.gguf", "format.reader-failed", "m.Q8_0.gguf: could not be read as gguf (IndexError: index out of range)")]
+    assert {t.file for t in parsed.tensors} == {"model.onnx"}

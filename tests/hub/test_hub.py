@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 import pytest
@@ -54,7 +55,7 @@ def test_metadata_only_reads_headers_over_http_without_downloading_weights(serve
     resolved = resolve_target("hf://acme/tiny", weights=False)
     assert resolved.revision == COMMIT and resolved.pinned == f"hf://acme/tiny@{COMMIT}"
     assert resolved.folder.name == COMMIT and _on_disk(resolved.folder) == METADATA
-    assert not resolved.problems
+    assert [(p.file, p.code) for p in resolved.problems] == [("pytorch_model.bin", "hub.pickle-unchecked")]
     for shard in SHARDS:
         assert all(e.range == "bytes=0-100000" for e in hub.gets(shard))  # header range reads only
         local = tmp_path / shard
@@ -68,16 +69,17 @@ def test_metadata_only_reads_headers_over_http_without_downloading_weights(serve
     assert set(others) == {*SHARDS, "pytorch_model.bin", "images/diagram.png"}
     assert others[SHARDS[0]].status == FileStatus.READ
     assert others[SHARDS[0]].sha256 == hashlib.sha256(repo_files[SHARDS[0]]).hexdigest()
-    assert others["pytorch_model.bin"].note == "not downloaded (metadata-only scan)"
+    assert others["pytorch_model.bin"].note == "not downloaded (metadata-only scan); its pickle was not checked for code"
 
 
 def test_full_mode_downloads_one_copy_of_the_weights_reuses_the_cache_and_reports_progress(serve, repo_files):
     hub = serve()
     progress = Bytes()
     resolved = resolve_target("hf://acme/tiny@main", weights=True, progress=progress)
-    assert _on_disk(resolved.folder) == METADATA | set(SHARDS)
-    assert progress.done == progress.total == sum(len(repo_files[f]) for f in METADATA | set(SHARDS))
-    for f in METADATA | set(SHARDS):
+    fetched = METADATA | set(SHARDS) | {"pytorch_model.bin"}  # the pickle copy, to check it for code
+    assert _on_disk(resolved.folder) == fetched
+    assert progress.done == progress.total == sum(len(repo_files[f]) for f in fetched)
+    for f in fetched:
         assert (resolved.folder / f).read_bytes() == repo_files[f]
     downloads = len([e for e in hub.log if e.method == "GET" and "/resolve/" in e.path])
     again = resolve_target("hf://acme/tiny", weights=True)
@@ -110,7 +112,7 @@ def test_offline_runs_use_the_prefilled_cache(serve, monkeypatch):
     offline = resolve_target("hf://acme/tiny", weights=True)
     assert offline.offline and offline.folder == online.folder and offline.revision == COMMIT
     assert [p.code for p in offline.problems] == ["hub.offline"]
-    assert {f.path for f in offline.remote_files if not f.downloaded} == {"pytorch_model.bin", "images/diagram.png"}
+    assert {f.path for f in offline.remote_files if not f.downloaded} == {"images/diagram.png"}
 
 
 def test_offline_without_a_cache_is_a_clear_error(hub_env, monkeypatch):
@@ -172,16 +174,54 @@ def test_server_errors_and_timeouts_are_clear_errors(serve, monkeypatch):
 def test_a_truncated_header_range_is_a_problem_for_that_file_only(serve):
     serve(faults={SHARDS[0]: "truncate-range"})
     resolved = resolve_target("hf://acme/tiny", weights=False)
-    assert [p.file for p in resolved.problems] == [SHARDS[0]]
-    assert resolved.problems[0].code == "hub.header-unreadable"
+    assert [(p.file, p.code) for p in resolved.problems if p.file != "pytorch_model.bin"] == [
+        (SHARDS[0], "hub.header-unreadable")]
     assert [h.file for h in resolved.remote_headers] == [SHARDS[1]]
 
 
-@pytest.mark.parametrize("fault", ["short", "404"])  # a 500 on a file is retried with back-off by the client (slow)
-def test_a_failed_file_download_is_a_clear_error(serve, fault):
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """The client waits 1+2+4+8+8 s between its retries of a 5xx; the tests need not wait."""
+    waits: list[float] = []
+
+    class Clock:  # the time module for the client's modules only, without the waiting
+        sleep = staticmethod(waits.append)
+
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+    monkeypatch.setattr("huggingface_hub.utils._http.time", Clock())
+    monkeypatch.setattr("huggingface_hub.file_download.time", Clock())
+    return waits
+
+
+@pytest.mark.parametrize("fault", ["500", "404", "short"])
+def test_a_failed_file_download_is_a_problem_for_that_file_and_the_rest_is_fetched(serve, no_backoff, capfd, fault):
     serve(faults={SHARDS[0]: fault})
-    with pytest.raises(HubError, match="downloading from .* failed"):
-        resolve_target("hf://acme/tiny", weights=True)
+    resolved = resolve_target("hf://acme/tiny", weights=True)
+    assert [(p.file, p.code) for p in resolved.problems] == [(SHARDS[0], "hub.download-failed")]
+    assert resolved.problems[0].message.startswith(f"{SHARDS[0]}: could not be downloaded from http://127.0.0.1:")
+    assert _on_disk(resolved.folder) == METADATA | {SHARDS[1], "pytorch_model.bin"}
+    failed = next(f for f in resolved.remote_files if f.path == SHARDS[0])
+    assert not failed.downloaded and failed.note.startswith("download failed: ")
+    listing = walk(resolved.folder)
+    assert SHARDS[0] in {f.path for f in not_downloaded_files(resolved, {f.path for f in listing.files})}
+    assert capfd.readouterr().err == ""  # no retry chatter or progress bars from the Hub client
+    if fault == "500":
+        assert no_backoff  # the client did retry before giving up
+
+
+def test_a_stalled_file_download_times_out_as_a_problem_for_that_file(serve, no_backoff, monkeypatch):
+    monkeypatch.setattr("scanner.hub.resolve.REQUEST_TIMEOUT", 0.3)
+    monkeypatch.setattr("huggingface_hub.file_download._ETAG_RETRY_TIMEOUT", 0.3)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DOWNLOAD_TIMEOUT", 0.3)
+    serve(faults={SHARDS[1]: "slow"}, slow_seconds=2.0)
+    started = time.monotonic()
+    resolved = resolve_target("hf://acme/tiny", weights=True)
+    assert time.monotonic() - started < 30
+    assert [(p.file, p.code) for p in resolved.problems] == [(SHARDS[1], "hub.download-failed")]
+    assert "timed out" in resolved.problems[0].message.lower()
+    assert _on_disk(resolved.folder) == METADATA | {SHARDS[0], "pytorch_model.bin"}
 
 
 def test_download_plans_fetch_one_copy_of_the_weights():
@@ -199,3 +239,54 @@ def test_download_plans_fetch_one_copy_of_the_weights():
     metadata_only = plan(["model.safetensors", "config.json"], weights=False)
     assert metadata_only.files == ("config.json",)
     assert metadata_only.not_downloaded == {"model.safetensors": "not downloaded (metadata-only scan)"}
+
+
+def test_strict_resolution_refuses_an_incomplete_download(serve, no_backoff):
+    serve(faults={SHARDS[0]: "404"})
+    with pytest.raises(HubError, match=f"downloading from .* failed \\({SHARDS[0]}: HTTP 404 Not Found\\)"):
+        resolve_target("hf://acme/tiny", weights=True, strict=True)
+
+
+SYSTEM_PAYLOAD = b"\x80\x02cposix\nsystem\nq\x00X\x07\x00\x00\x00echo hiq\x01\x85q\x02Rq\x03."  # os.system('echo hi')
+
+
+@pytest.mark.parametrize("weights", [True, False])
+def test_pickles_are_checked_even_when_safetensors_are_scanned(serve, repo_files, weights):
+    files = {**repo_files, "pytorch_model.bin": SYSTEM_PAYLOAD, "training_args.bin": SYSTEM_PAYLOAD}
+    serve({"acme/evil": FakeRepo(files=files, sha=COMMIT)})
+    resolved = resolve_target("hf://acme/evil", weights=weights)
+    parsed = parse_repo(walk(resolved.folder), remote_headers=resolved.remote_headers)
+    flagged = {p.file for p in parsed.problems if p.code == "pickle.dangerous-import"}
+    unchecked = [(p.file, p.code, p.severity.value) for p in resolved.problems]
+    if weights:
+        assert flagged == {"pytorch_model.bin", "training_args.bin"} and unchecked == []
+        assert {t.file for t in parsed.tensors} == set(SHARDS)  # the safetensors copy is still the one fingerprinted
+    else:  # no weights are downloaded, but a pickle that holds none is
+        assert flagged == {"training_args.bin"}
+        assert unchecked == [("pytorch_model.bin", "hub.pickle-unchecked", "warning")]
+        assert "metadata-only scan" in resolved.problems[0].message
+
+
+def test_a_pickle_too_large_to_fetch_for_a_check_is_named_as_unchecked(serve, monkeypatch, repo_files):
+    monkeypatch.setattr("scanner.hub.patterns.PICKLE_CHECK_BYTES", 16)
+    monkeypatch.setattr("scanner.hub.resolve.PICKLE_CHECK_BYTES", 16)
+    serve()
+    resolved = resolve_target("hf://acme/tiny", weights=True)
+    assert [(p.file, p.code) for p in resolved.problems] == [("pytorch_model.bin", "hub.pickle-unchecked")]
+    assert f"({len(repo_files['pytorch_model.bin'])} bytes, more than the 16 fetched" in resolved.problems[0].message
+    assert "pytorch_model.bin" not in _on_disk(resolved.folder)
+
+
+@pytest.mark.parametrize("weights, fault", [(False, "truncate-range"), (True, "404")])
+def test_a_shard_that_could_not_be_read_is_not_called_missing(serve, weights, fault):
+    serve(faults={SHARDS[0]: fault})
+    resolved = resolve_target("hf://acme/tiny", weights=weights)
+    listing = walk(resolved.folder)
+    remote = not_downloaded_files(resolved, {f.path for f in listing.files})
+    parsed = parse_repo(listing, remote_headers=resolved.remote_headers, remote_files=remote)
+    index = [p for p in parsed.problems if p.file == "model.safetensors.index.json"]
+    assert [p.code for p in index] == ["safetensors.shard-unread"]
+    assert index[0].message.startswith(f"model.safetensors.index.json: lists shard '{SHARDS[0]}', whose header could "
+                                       "not be read (")
+    assert ("download failed: HTTP 404" if weights else "header could not be read over HTTP") in index[0].message
+    assert {t.file for t in parsed.tensors} == {SHARDS[1]}
