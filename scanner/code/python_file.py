@@ -44,7 +44,11 @@ class PythonFile:
 
 
 def read_python(path: Path, rel: str) -> tuple[str | None, Problem | None]:
-    """The file's text (declared encoding, else UTF-8 with replacements), or why it was not read."""
+    """The file's text (declared encoding, else UTF-8 with replacements), or why it was not read.
+
+    A cookie that Python rejects (unknown, or contradicting a UTF-8 BOM) falls back to UTF-8 with the
+    BOM removed: a BOM left in the text would make the parser report a syntax error on line 1.
+    """
     try:
         size = path.stat().st_size
         if size > MAX_PYTHON_BYTES:
@@ -57,7 +61,7 @@ def read_python(path: Path, rel: str) -> tuple[str | None, Problem | None]:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         return raw.decode(encoding, errors="replace"), None
     except (SyntaxError, LookupError):
-        return raw.decode("utf-8", errors="replace"), None
+        return raw.decode("utf-8-sig", errors="replace"), None
 
 
 def _top(name: str) -> str:

@@ -7,7 +7,9 @@ files (notices and use policies, identified when they hold a licence or a catalo
 manifests (the licence of that code, which may rightly differ from the model's, so it is never
 compared with the card).
 
-The declared licence is the card's when it names one, otherwise that of the ``LICENSE`` files.
+The declared licence is the card's when it names one, otherwise that of the top-level ``LICENSE``
+files. Only those are compared with the card: a ``LICENSE`` in a sub-folder (``third_party/kern/``)
+states the licence of the code bundled there.
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ def identify_statement(value: str, source: str) -> LicenseIdentification:
     return identify_text(value, source=source)
 
 
+def _top_level(path: str) -> bool:
+    """A licence file of the repository itself; one in a sub-folder covers the code bundled there."""
+    return "/" not in path
+
+
 def _declared(card: LicenseIdentification | None, files: Sequence[LicenseIdentification]) -> tuple[str | None, tuple[str, ...]]:
     if card is not None and (card.license_id or card.expression):
         ids = (card.license_id,) if card.license_id else ()
@@ -134,8 +141,10 @@ def license_sources(listing: RepoListing, card: CardFacts | None, code: CodeAnal
     weight_declared = [identify_card_license(value, source=f"{file}:general.license") for file, value in embedded]
     if card_identification is None and weight_declared:
         card_identification, weight_declared = weight_declared[0], weight_declared[1:]
-    comparable = [f for f in license_files if texts.get(f.source, "").strip()] + [n for n in notices if n.license_id]
-    findings[:0] = [f"{finding.code}: {finding.message}" for finding in consistency(card_identification, comparable)]
+    with_text = [f for f in license_files if texts.get(f.source, "").strip()] + [n for n in notices if n.license_id]
+    own = [f for f in with_text if _top_level(f.source)]
+    bundled = [f for f in with_text if not _top_level(f.source)]
+    findings[:0] = [f"{finding.code}: {finding.message}" for finding in consistency(card_identification, own, bundled)]
 
     code_sources: list[LicenseIdentification] = []
     for python in code.files:
@@ -146,7 +155,7 @@ def license_sources(listing: RepoListing, card: CardFacts | None, code: CodeAnal
         if tag.method is Method.SPDX_TAG and tag.expression is None:
             findings.append(f"license.spdx-tag-invalid: {tag.source}: {tag.notes[0] if tag.notes else 'invalid SPDX tag'}")
 
-    declared, declared_ids = _declared(card_identification, license_files)
+    declared, declared_ids = _declared(card_identification, [f for f in license_files if _top_level(f.source)])
     detections = [*([card_identification] if card_identification else []), *weight_declared, *license_files, *notices,
                   *policies, *code_sources]
     facts = LicenseFacts(detections=tuple(as_detection(d) for d in detections), declared_expression=declared,

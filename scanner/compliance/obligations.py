@@ -4,9 +4,10 @@ The duties come from the licence catalog (``scanner/data/licenses/catalog``), ea
 that imposes it. This module only decides whether the repository's own files meet them:
 
 * ``copy_of_agreement``: a ``LICENSE*`` file is the upstream licence (unmodified, or containing it);
-* ``notice_text`` / ``retain_notices``: the required notice sentence is in a NOTICE file (or, noted
-  as such, elsewhere in the repository's documents); for reused code, a copyright line naming
-  the code's holder is kept;
+* ``notice_text`` / ``retain_notices``: the required notice sentence is in a NOTICE file; elsewhere
+  in the repository's documents is enough only when the licence does not ask for a "Notice" text
+  file (Llama, Qwen, Gemma and NVIDIA's do); for reused code, a copyright line naming the code's
+  holder is kept;
 * ``display_attribution``: one of the required phrases ("Built with Llama") is in the card or docs;
 * ``derived_name_prefix``: the card's title or the repository's name starts with the prefix;
 * ``aup_flow_down``: the use restrictions travel with the model (the licence itself is shipped, or
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from scanner.compliance.license_sources import LicenseSources
 from scanner.code.known import names_holder
@@ -29,12 +31,15 @@ from scanner.code.similarity import CodeMatch
 from scanner.compliance.texts import RepoTexts, normalise
 from scanner.compliance.upstreams import UpstreamRecord
 from scanner.licenses import Category, LicenseInfo, Term, get_license
+from scanner.licenses.catalog import reference_text
+from scanner.licenses.normalize import words
 from scanner.report.model import FileKind, Obligation
 
 _NOTICE_KINDS = (FileKind.NOTICE,)
 _DOC_KINDS = (FileKind.MODEL_CARD, FileKind.NOTICE, FileKind.OTHER)
 _RESTRICTIVE = (Category.NON_COMMERCIAL, Category.RESEARCH_ONLY)
 MAX_QUOTED = 120
+_NOTICE_FILE = ("notice", "text", "file")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,13 +79,29 @@ def _copy_of_agreement(info: LicenseInfo, ctx: RepoContext) -> tuple[bool, str]:
     return False, f"no licence file is {info.id} ({found})"
 
 
-def _notice(text: str, ctx: RepoContext, clause: str) -> tuple[bool, str]:
+@cache
+def requires_notice_file(license_id: str) -> bool:
+    """Whether the licence's own text asks for a "Notice" text file (Llama, Qwen, Gemma, NVIDIA do).
+
+    Read from the reference text rather than listed by hand, so a licence added to the catalog is
+    held to what it says.
+    """
+    keys = words(reference_text(get_license(license_id).text)).keys
+    return any(keys[i : i + len(_NOTICE_FILE)] == _NOTICE_FILE for i in range(len(keys) - len(_NOTICE_FILE) + 1))
+
+
+def _notice(text: str, info: LicenseInfo, ctx: RepoContext, clause: str) -> tuple[bool, str]:
     in_notice = ctx.texts.find(text, _NOTICE_KINDS)
     if in_notice:
         return True, f"found in {', '.join(in_notice)}"
     elsewhere = ctx.texts.find(text, _DOC_KINDS)
+    section = clause.split(" ", 1)[0]
+    if elsewhere and requires_notice_file(info.id):
+        notices = ctx.texts.labels(_NOTICE_KINDS)
+        where = f"none of {', '.join(notices)} holds it" if notices else "the repository has no NOTICE file"
+        return False, f"found only in {', '.join(elsewhere)}, but {section} requires a \"Notice\" text file and {where}"
     if elsewhere:
-        return True, f"found in {', '.join(elsewhere)}, though not in a NOTICE file ({clause.split(' ', 1)[0]} asks for one)"
+        return True, f"found in {', '.join(elsewhere)}, though not in a NOTICE file"
     return False, f"not found in {_searched(ctx.texts, _DOC_KINDS)}"
 
 
@@ -177,7 +198,7 @@ def obligations_for(record: UpstreamRecord, info: LicenseInfo, ctx: RepoContext)
         rows.append(_row(record, info, "copy_of_agreement", f"give recipients a copy of the {info.name}",
                          o.copy_of_agreement, satisfied, evidence))
     if isinstance(o.notice_text.value, str):
-        satisfied, evidence = _notice(o.notice_text.value, ctx, o.notice_text.clause or "")
+        satisfied, evidence = _notice(o.notice_text.value, info, ctx, o.notice_text.clause or "")
         rows.append(_row(record, info, "notice_text", f"a \"Notice\" text file containing {_quote(o.notice_text.value)}",
                          o.notice_text, satisfied, evidence))
     elif o.retain_notices.value:

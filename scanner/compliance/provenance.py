@@ -10,7 +10,11 @@ base counts as confirmed only when the weights match it or a model in its line o
 *Unverified*: a declared base the weights did not confirm, with the reason, because the reasons
 call for different actions: not in the catalog (extend the catalog), in the catalog without
 weight fingerprints (fingerprint it), weights compared and found independent (the claim is
-wrong, or the model was trained so long that nothing remains).
+wrong, or the model was trained so long that nothing remains). The card's ``base_model_relation``
+is a claim too and is held against the weight lineage: an ``adapter`` ships changes, not full
+weights that match a catalog model; a ``finetune`` is not value-identical to what it tuned; a
+``quantized`` release keeps its original's values up to rounding; a ``merge`` combines at least two
+models.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scanner.catalog.store import Catalog, CatalogEntry
-from scanner.compliance.upstreams import HUB_ID, CatalogIndex, Declaration, UpstreamRecord
-from scanner.report.model import ArchitectureFacts, ArchitectureRelation, Component
+from scanner.compliance.upstreams import HUB_ID, WEIGHT_REUSE, CatalogIndex, Declaration, UpstreamRecord
+from scanner.report.model import ArchitectureFacts, ArchitectureRelation, Component, WeightLineage, WeightRelation
 
 MAX_BASE_DEPTH = 4
+RELATIONS = ("adapter", "finetune", "merge", "quantized")
+# Rounding to 8 or 4 bits keeps the centred correlation with the original at about 0.99 or more;
+# weights that moved further were trained, not only quantised.
+QUANTIZED_MIN_EFFECT = 0.95
 
 
 def _bases(entry: CatalogEntry, index: CatalogIndex) -> set[str]:
@@ -129,4 +137,51 @@ def unverified(declared: Sequence[Declaration], records: Sequence[UpstreamRecord
         else:
             reason = _unconfirmed_reason(entry, components, architecture, records, adapter)
         lines.append(f"{claim.value} ({claim.source}): {reason}")
+    lines += relation_unverified(declared, components)
     return list(dict.fromkeys(lines))
+
+
+def _weight_reuse(components: Sequence[Component]) -> list[tuple[str, WeightLineage]]:
+    return [(c.name, lineage) for c in components for lineage in c.lineage if lineage.relation in WEIGHT_REUSE]
+
+
+def _listed(reuse: Sequence[tuple[str, WeightLineage]]) -> str:
+    return ", ".join(sorted({f"{name} {lineage.relation.value} {lineage.catalog_id}" for name, lineage in reuse}))
+
+
+def _relation_problem(relation: str, components: Sequence[Component]) -> str | None:
+    """Why the weights contradict (or cannot confirm) the declared ``base_model_relation``; None when they agree."""
+    if relation not in RELATIONS:
+        return f"not one of {', '.join(RELATIONS)}, the relations the Hub knows, so the claim cannot be checked"
+    if not any(c.fingerprinted for c in components):
+        return "this repository's weights were not read, so the claim cannot be checked"
+    reuse = _weight_reuse(components)
+    if relation == "adapter" and reuse:
+        return f"an adapter ships changes to its base, but the repository holds full model weights ({_listed(reuse)})"
+    if relation == "finetune" and reuse and all(lin.relation is WeightRelation.IDENTICAL for _, lin in reuse):
+        return f"the weights are value-identical to their original ({_listed(reuse)}): nothing was fine-tuned"
+    if relation == "quantized":
+        identical = [(n, lin) for n, lin in reuse if lin.relation is WeightRelation.IDENTICAL]
+        moved = [(n, lin) for n, lin in reuse if lin.relation is WeightRelation.DERIVED
+                 and lin.statistics is not None and lin.statistics.effect_size < QUANTIZED_MIN_EFFECT]
+        if moved:
+            effects = ", ".join(sorted({f"{n} r={lin.statistics.effect_size:.2f}" for n, lin in moved if lin.statistics}))
+            return (f"the weights differ from their original more than quantisation does ({_listed(moved)}; {effects}, "
+                    f"a quantisation stays above {QUANTIZED_MIN_EFFECT}): they were trained further")
+        if identical and len(identical) == len(reuse):
+            return f"the weights are value-identical to their original ({_listed(identical)}): a lossless copy, not quantized"
+    if relation == "merge":
+        merged = sorted({lin.catalog_id for _, lin in reuse})
+        if len(merged) < 2:
+            found = f"only {merged[0]}" if merged else "no catalog model"
+            return f"a merge combines at least two models, but the weights match {found}"
+    return None
+
+
+def relation_unverified(declared: Sequence[Declaration], components: Sequence[Component]) -> list[str]:
+    """A line when the card's ``base_model_relation`` does not fit what the weights show."""
+    relation = next((d.relation for d in declared if d.relation), None)
+    if relation is None:
+        return []
+    reason = _relation_problem(relation, components)
+    return [f"base_model_relation '{relation}' (card): {reason}"] if reason else []

@@ -61,9 +61,16 @@ def _file_findings(files: Sequence[LicenseIdentification]) -> list[LicenseFindin
     return findings
 
 
-def consistency(card: LicenseIdentification | None, files: Sequence[LicenseIdentification]) -> list[LicenseFinding]:
-    """Findings about modified or unknown licence texts and disagreement between card and files."""
-    findings = _file_findings(files)
+def consistency(card: LicenseIdentification | None, files: Sequence[LicenseIdentification],
+                bundled: Sequence[LicenseIdentification] = ()) -> list[LicenseFinding]:
+    """Findings about modified or unknown licence texts and disagreement between card and files.
+
+    ``files`` are the repository's own licence texts (top level), compared with the card.
+    ``bundled`` are licence files in sub-folders (``third_party/kern/LICENSE``): they describe the
+    code shipped there, which may rightly be under another licence, so they are only checked for
+    modified or unknown texts.
+    """
+    findings = _file_findings([*files, *bundled])
     identified = [f for f in files if f.license_id is not None or f.expression is not None]
     if card is None:
         return findings

@@ -8,8 +8,9 @@ Steps, cheapest first:
    half of their triples in the text go on.
 3. **diff** — each shortlisted reference is aligned word by word with the text
    (``difflib.SequenceMatcher``). The best-aligned one wins. Its unmatched passages are sorted into
-   harmless ones (a title line, the licence's own use policy appended, another complete catalog
-   licence, a dropped optional preamble) and real changes.
+   harmless ones (a leading heading that names the licence, the licence's own use policy appended
+   and itself aligned word by word, another complete catalog licence, an optional preamble or
+   appendix left out) and real changes. Words written *into* an optional passage are changes too.
 
 A text with real changes is reported as "<id> with modifications": ``modified`` is set, the
 expression is withheld and the changed passages are quoted. Like licensee (GitHub's matcher), this
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cache
 
 from scanner.licenses.catalog import get_license
 from scanner.licenses.fingerprint import (
@@ -36,7 +38,7 @@ from scanner.licenses.model import (
     Method,
     TextChange,
 )
-from scanner.licenses.normalize import Words, words
+from scanner.licenses.normalize import DUTY_WORDS, Words, words
 
 SHORTLIST = 4
 MIN_CONTAINMENT = 0.5
@@ -50,9 +52,10 @@ MAX_CHANGES_SHOWN = 10
 MAX_ALTERNATIVES = 5
 SIMILARITY_CEILING = 0.99
 MODIFIED_CEILING = 0.5
-_DUTY_WORDS = frozenset(
-    {"must", "shall", "may", "not", "no", "only", "prohibited", "required", "commercial", "non",
-     "except", "without", "permission", "restricted", "forbidden", "exclusively"}
+_TITLE_WORDS = frozenset({"license", "licenses", "agreement", "terms", "eula"})
+_GENERIC_NAME_WORDS = frozenset(
+    {"license", "agreement", "terms", "use", "version", "community", "open", "public", "general", "lesser",
+     "international", "research", "model", "new", "revised", "simplified", "clause"}
 )
 
 
@@ -117,22 +120,56 @@ def _only_copyright(text: Words, begin: int, end: int) -> bool:
     return begin == end or text.is_copyright(begin, end)
 
 
-def _is_title(doc: Words, begin: int, end: int) -> bool:
+@cache
+def _name_words(license_id: str) -> frozenset[str]:
+    """The words of a licence's name that tell it apart ("apache", "llama", "qwen"), not generic ones."""
+    return frozenset(
+        key for key in words(get_license(license_id).name).keys if key.isalpha() and len(key) >= 3
+    ) - _GENERIC_NAME_WORDS
+
+
+def _is_title(license_id: str, doc: Words, begin: int, end: int) -> bool:
+    """A short heading line that names a licence, an agreement or terms, or this licence ("Qwen2.5-VL License").
+
+    Any other heading ("FOR ACADEMIC RESEARCH PURPOSES") scopes the licence, so it is a change.
+    """
+    keys = doc.keys[begin:end]
+    names = _name_words(license_id)
     return (
         end - begin <= TITLE_MAX_WORDS
         and doc.is_whole_lines(begin, end)
-        and not _DUTY_WORDS.intersection(doc.keys[begin:end])
+        and not DUTY_WORDS.intersection(keys)
+        and any(key in _TITLE_WORDS or any(key.startswith(name) for name in names) for key in keys)
     )
 
 
 def _companion_of(license_id: str, passage: tuple[str, ...]) -> Reference | None:
+    """The licence's companion text (its use policy) that most of ``passage`` comes from, if any."""
     passage_shingles = shingles(passage)
+    best: tuple[float, Reference] | None = None
     for companion in companions():
         if companion.license_id != license_id or not passage_shingles:
             continue
-        if len(passage_shingles & companion.shingles) / len(passage_shingles) >= COMPANION_MIN_OVERLAP:
-            return companion
-    return None
+        overlap = len(passage_shingles & companion.shingles) / len(passage_shingles)
+        if overlap >= COMPANION_MIN_OVERLAP and (best is None or overlap > best[0]):
+            best = (overlap, companion)
+    return best[1] if best else None
+
+
+def _align_companion(alignment: _Alignment, companion: Reference, doc: Words, begin: int, end: int, depth: int) -> None:
+    """Words ``begin:end`` are mostly the licence's use policy: its own words are harmless, the rest is not.
+
+    The passage is aligned word by word with the policy, so terms written into it (a sentence
+    inserted between two of its items, a changed item) are classified like any other addition.
+    Policy words left out change nothing: the licence incorporates the published policy, not this copy.
+    """
+    alignment.notes.append(f"also contains its companion text {companion.path}")
+    matcher = SequenceMatcher(None, companion.words.keys, doc.keys[begin:end], autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            alignment.ignored_doc += j2 - j1
+        elif tag != "delete":
+            _classify_addition(alignment, doc, begin + j1, begin + j2, leading=False, depth=depth)
 
 
 def _classify_addition(alignment: _Alignment, doc: Words, begin: int, end: int, *, leading: bool, depth: int) -> None:
@@ -142,15 +179,14 @@ def _classify_addition(alignment: _Alignment, doc: Words, begin: int, end: int, 
     research.") is exactly how people append terms.
     """
     size = end - begin
-    if leading and _is_title(doc, begin, end):
+    if leading and _is_title(alignment.ref.license_id, doc, begin, end):
         alignment.ignored_doc += size
         return
     if size >= COMPANION_MIN_WORDS:
         passage = doc.keys[begin:end]
         companion = _companion_of(alignment.ref.license_id, passage)
         if companion is not None:
-            alignment.ignored_doc += size
-            alignment.notes.append(f"also contains its companion text {companion.path}")
+            _align_companion(alignment, companion, doc, begin, end, depth)
             return
         if depth == 0 and size <= MAX_NESTED_WORDS:
             inner = _identify(
@@ -178,13 +214,13 @@ def _align(ref: Reference, doc: Words, depth: int) -> _Alignment:
         elif _only_copyright(ref.words, i1, i2) and _only_copyright(doc, j1, j2):
             alignment.ignored_ref += i2 - i1
             alignment.ignored_doc += j2 - j1
-        elif tag == "insert" and any(lo < i1 < hi for lo, hi in ref.optional):
-            alignment.ignored_doc += j2 - j1
         elif tag == "insert":
             _classify_addition(alignment, doc, j1, j2, leading=i1 == 0, depth=depth)
         elif _optional_overlap(ref.optional, i1, i2) == i2 - i1:
+            # Leaving out an optional passage is harmless; whatever was written in its place is not.
             alignment.ignored_ref += i2 - i1
-            alignment.ignored_doc += j2 - j1
+            if tag == "replace":
+                _classify_addition(alignment, doc, j1, j2, leading=i1 == 0, depth=depth)
         elif tag == "delete":
             optional = _optional_overlap(ref.optional, i1, i2)
             alignment.ignored_ref += optional

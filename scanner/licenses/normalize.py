@@ -25,10 +25,18 @@ _URL_PREFIX = re.compile(r"\b(?:https?|ftp)://(?:www\.)?|\bwww\.", re.IGNORECASE
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`´](?=\w)")
 _COPYRIGHT_START = re.compile(r"^\W*(?:copyright\b|©|\(c\)\s*(?:19|20)\d\d)", re.IGNORECASE)
 _COPYRIGHT_MARK = re.compile(r"\b(?:19|20)\d\d\b|©|\(c\)|\[yyyy\]|\{yyyy\}|<year>|all rights reserved", re.IGNORECASE)
+# "All rights reserved" ends a copyright statement; words after it are something else.
+_AFTER_RESERVED = re.compile(r"all\s+rights\s+reserved\W*\w", re.IGNORECASE)
 _SPELLING = (("licenc", "licens"), ("authoris", "authoriz"))
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii", "xiii", "xiv", "xv"})
 _NOISE = frozenset({"the", "an"})
 COPYRIGHT_LINE_MAX = 200
+# Words that grant, restrict or condition something. A passage carrying one states terms, so it can
+# be neither a copyright statement nor a harmless heading.
+DUTY_WORDS = frozenset(
+    {"must", "shall", "may", "not", "no", "only", "prohibited", "required", "commercial", "non",
+     "except", "without", "permission", "restricted", "forbidden", "exclusively"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +80,19 @@ class Words:
 
 
 def is_copyright_line(line: str) -> bool:
-    """A short line that starts like a copyright statement and carries a year, © or similar."""
+    """A short line that starts like a copyright statement, carries a year, © or similar, and says nothing more.
+
+    Who holds the copyright is not a term, so such lines are left out of the comparison. That makes
+    them the place to hide terms ("Copyright 2024 X. Commercial use is prohibited."): a line with a
+    duty word, or with anything after "All rights reserved", is not a copyright statement.
+    """
     stripped = line.strip()
     return (
         len(stripped) <= COPYRIGHT_LINE_MAX
         and bool(_COPYRIGHT_START.match(stripped))
         and bool(_COPYRIGHT_MARK.search(stripped))
+        and not _AFTER_RESERVED.search(stripped)
+        and DUTY_WORDS.isdisjoint(word.casefold() for word in _WORD.findall(stripped))
     )
 
 
@@ -104,10 +119,10 @@ _INSIGNIFICANT = _NOISE | _ROMAN | frozenset("abcdefghijklmnopqrstuvwxyz")
 def _copyright_paragraph_lines(lines: list[str]) -> set[int]:
     """Lines of paragraphs that are copyright statements: whoever holds the copyright is not a term.
 
-    A paragraph counts when it is made of copyright lines, or starts with one and is no longer than
-    one (a statement wrapped over lines). Paragraphs are used rather than lines because re-wrapping
-    can start a line with "Copyright ©" in the middle of a sentence (Llama's notice text), and
-    that must stay.
+    A paragraph counts when it is made of copyright lines, or when its lines joined are one (a
+    statement wrapped over lines; the same test then applies to the continuation lines, so terms
+    cannot ride on them). Paragraphs are used rather than lines because re-wrapping can start a line
+    with "Copyright ©" in the middle of a sentence (Llama's notice text), and that must stay.
     """
     dropped: set[int] = set()
     paragraph: list[int] = []
@@ -115,10 +130,11 @@ def _copyright_paragraph_lines(lines: list[str]) -> set[int]:
         if line.strip():
             paragraph.append(index)
             continue
-        if paragraph and is_copyright_line(lines[paragraph[0]]):
-            length = sum(len(lines[i].strip()) + 1 for i in paragraph)
-            if length <= COPYRIGHT_LINE_MAX or all(is_copyright_line(lines[i]) for i in paragraph):
-                dropped.update(paragraph)
+        if paragraph and (
+            is_copyright_line(" ".join(lines[i].strip() for i in paragraph))
+            or all(is_copyright_line(lines[i]) for i in paragraph)
+        ):
+            dropped.update(paragraph)
         paragraph = []
     return dropped
 

@@ -30,35 +30,84 @@ _BOMS = (
 _HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 _HTML_TAGS = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|span|a|table|tr|td|strong|em|b|i)\b[^>]*>", re.IGNORECASE)
 _BLOCK_TAGS = frozenset(
-    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
-     "article", "header", "footer", "blockquote", "pre", "hr", "title", "dt", "dd"}
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "section",
+     "article", "main", "header", "footer", "blockquote", "pre", "hr", "title", "dt", "dd", "dl", "caption",
+     "figure", "figcaption", "address", "details", "summary", "center"}
 )
-_SKIPPED_TAGS = frozenset({"script", "style", "head", "noscript", "template", "svg"})
+_SKIPPED_TAGS = frozenset({"script", "style", "head", "noscript", "template", "svg", "nav", "aside", "footer", "form",
+                           "button", "select"})
+# Where a saved page keeps the document itself, most specific first; the rest is the site around it.
+_CONTENT_TAGS = ("article", "main", "pre")
+# A <pre> is the document only when it holds most of the page (not a code sample on a licence page).
+PRE_MIN_SHARE = 0.5
 
 
 class _TextExtractor(HTMLParser):
-    """Visible text of an HTML page, one block element per line."""
+    """Visible text of an HTML page, one block element per line, and separately that of its content elements.
+
+    Menus, asides, forms and footers are dropped, and so is a page header outside the content, so
+    that a site's navigation does not read as words added to the licence. Adjacent inline elements
+    (``<span>Apache</span><span>License</span>``) are separated by a space; text and an inline
+    element that touch (``<em>Licensor</em>'s``) are not, because that is how words are marked up.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.regions: dict[str, list[str]] = {tag: [] for tag in _CONTENT_TAGS}
+        self._depth = dict.fromkeys(_CONTENT_TAGS, 0)
         self._skipping = 0
+        self._after_inline_end = False
+
+    def _emit(self, text: str) -> None:
+        self.parts.append(text)
+        for tag, depth in self._depth.items():
+            if depth:
+                self.regions[tag].append(text)
+
+    def _skipped(self, tag: str) -> bool:
+        return tag in _SKIPPED_TAGS or (tag == "header" and not (self._depth["article"] or self._depth["main"]))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED_TAGS:
+        if self._skipped(tag):
             self._skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            return
+        if self._skipping:
+            return
+        if tag in self._depth:
+            self._depth[tag] += 1
+        if tag in _BLOCK_TAGS:
+            self._emit("\n")
+        elif self._after_inline_end:
+            self._emit(" ")
+        self._after_inline_end = False
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS:
+        if self._skipped(tag):
             self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            return
+        if self._skipping:
+            return
+        if tag in _BLOCK_TAGS:
+            self._emit("\n")
+        self._after_inline_end = tag not in _BLOCK_TAGS
+        if tag in self._depth:
+            self._depth[tag] = max(0, self._depth[tag] - 1)
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            self.parts.append(data)
+            self._emit(data)
+            self._after_inline_end = False
+
+    def content(self) -> str:
+        """The page's document: its <article>, else <main>, else a <pre> holding most of the text, else all of it."""
+        everything = "".join(self.parts)
+        for tag in _CONTENT_TAGS:
+            region = "".join(self.regions[tag])
+            words = len(region.split())
+            if words and (tag != "pre" or words >= PRE_MIN_SHARE * len(everything.split())):
+                return region
+        return everything
 
 
 def looks_like_html(text: str) -> bool:
@@ -70,11 +119,12 @@ def looks_like_html(text: str) -> bool:
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of ``html``: scripts and styles dropped, entities resolved, blocks on their own lines."""
+    """The document text of ``html``: its content element, scripts, styles and menus dropped, entities resolved,
+    blocks on their own lines."""
     extractor = _TextExtractor()
     extractor.feed(html)
     extractor.close()
-    lines = (" ".join(line.split()) for line in "".join(extractor.parts).splitlines())
+    lines = (" ".join(line.split()) for line in extractor.content().splitlines())
     return unescape("\n".join(lines)).strip()
 
 
@@ -103,20 +153,20 @@ def _decode_prefix(raw: bytes, encoding: str, truncated: bool) -> str:
 
 
 def decode(raw: bytes, *, truncated: bool = False) -> tuple[str, str]:
-    """Text and the encoding used: BOM, then BOM-less UTF-16 (NUL-byte pattern), UTF-8, cp1252, Latin-1."""
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            try:
-                return _decode_prefix(raw, encoding, truncated), encoding
-            except UnicodeDecodeError:
-                break
-    utf16 = _looks_like_utf16(raw)
-    candidates = [*([utf16] if utf16 else []), "utf-8", "cp1252"]
+    """Text and the encoding used: BOM, then BOM-less UTF-16 (NUL-byte pattern), UTF-8, cp1252, Latin-1.
+
+    A BOM or the NUL pattern of UTF-16 is evidence enough: a file that then does not decode cleanly
+    (an odd byte count, a stray byte) is decoded with replacement characters rather than falling
+    through to UTF-8, which would keep every NUL and make the text look binary.
+    """
+    evidence = next((encoding for bom, encoding in _BOMS if raw.startswith(bom)), None) or _looks_like_utf16(raw)
+    candidates = [*([evidence] if evidence else []), "utf-8", "cp1252"]
     for encoding in candidates:
         try:
             return _decode_prefix(raw, encoding, truncated), encoding
         except UnicodeDecodeError:
-            continue
+            if encoding == evidence and (evidence.startswith("utf-16") or evidence.startswith("utf-32")):
+                return raw.decode(encoding, errors="replace"), encoding
     return raw.decode("latin-1"), "latin-1"
 
 

@@ -53,7 +53,7 @@ def parse_card(path: Path, rel: str) -> tuple[CardFacts, list[Problem]]:
     truncated = read.truncated or len(text) > MAX_CARD_TEXT_CHARS
     facts = CardFacts(
         file=rel,
-        license=_one_string(meta, "license", rel, problems),
+        license=_first_license(meta, rel, problems),
         license_name=_one_string(meta, "license_name", rel, problems),
         license_link=_one_string(meta, "license_link", rel, problems),
         base_model=_strings(meta, "base_model", rel, problems),
@@ -76,6 +76,20 @@ def _one_string(meta: dict[str, Any], key: str, rel: str, problems: list[Problem
     problems.append(problem(rel, "card.field-type", f"front-matter '{key}' should be a string, found {_describe(value)}",
                             Severity.WARNING))
     return None
+
+
+def _first_license(meta: dict[str, Any], rel: str, problems: list[Problem]) -> str | None:
+    """The card's licence id; of a list of ids, the first (the Hub takes one), with a note naming the rest.
+
+    Dropping the whole list would lose a declaration the card plainly makes.
+    """
+    value = meta.get("license")
+    if not (isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value)):
+        return _one_string(meta, "license", rel, problems)
+    problems.append(problem(rel, "card.license-list",
+                            f"front-matter 'license' lists several licences ({', '.join(value)}); only "
+                            f"{value[0]!r} is compared with the licence files", Severity.INFO))
+    return value[0]
 
 
 def _strings(meta: dict[str, Any], key: str, rel: str, problems: list[Problem]) -> tuple[str, ...]:

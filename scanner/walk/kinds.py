@@ -38,6 +38,7 @@ _EXACT = {
     "setup.py": FileKind.DEPENDENCY_MANIFEST,
     "setup.cfg": FileKind.DEPENDENCY_MANIFEST,
     "environment.yml": FileKind.DEPENDENCY_MANIFEST,
+    "environment.yaml": FileKind.DEPENDENCY_MANIFEST,
     "pipfile": FileKind.DEPENDENCY_MANIFEST,
 }
 
@@ -67,6 +68,13 @@ _SUFFIXES = (
     (".py", FileKind.REMOTE_CODE),
 )
 
+# Names like ``license_check.sh`` or ``notice.json`` are code or data about licences, not licence
+# texts; any other extension (``LICENSE.md``, ``LICENSE-MODEL``, ``LICENSE.latin1``) still counts.
+_NOT_LICENCE_TEXT = frozenset(
+    {".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".ipynb", ".sh", ".bat", ".js", ".ts", ".c", ".cc",
+     ".cpp", ".h", ".hpp", ".cu", ".rs", ".go", ".java", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico"}
+)
+
 _REQUIREMENTS = re.compile(r"requirements[-_.\w]*\.(txt|in)$")
 
 
@@ -74,7 +82,9 @@ def classify(path: str) -> FileKind:
     """The kind of a repository-relative path.
 
     A model card is only the top-level README (a README in a sub-folder documents that folder);
-    licence-like names match with any extension (``LICENSE``, ``LICENSE.md``, ``LICENSE-llama.txt``).
+    licence-like names match with most extensions (``LICENSE``, ``LICENSE.md``, ``LICENSE-llama.txt``),
+    but code and weights are recognised by their suffix first: ``license_check.py`` is code to
+    analyse, not a licence text to identify.
     """
     p = PurePosixPath(path)
     name = p.name.lower()
@@ -82,12 +92,13 @@ def classify(path: str) -> FileKind:
         return FileKind.OTHER
     if name in _EXACT:
         return _EXACT[name]
-    for prefix, kind in _PREFIXES:
-        if name.startswith(prefix):
-            return kind
     if _REQUIREMENTS.match(name):
         return FileKind.DEPENDENCY_MANIFEST
     for suffix, kind in _SUFFIXES:
         if name.endswith(suffix):
             return kind
+    if p.suffix.lower() not in _NOT_LICENCE_TEXT:
+        for prefix, kind in _PREFIXES:
+            if name.startswith(prefix):
+                return kind
     return FileKind.OTHER

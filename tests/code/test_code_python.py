@@ -6,7 +6,7 @@ import json
 
 from scanner.code.analysis import analyse_code, entry_points
 from scanner.code.manifests import ManifestFacts, read_manifest
-from scanner.code.python_file import MAX_PYTHON_BYTES, analyse_python
+from scanner.code.python_file import MAX_PYTHON_BYTES, analyse_python, read_python
 from scanner.walk.walker import walk
 
 
@@ -81,3 +81,13 @@ def test_unreadable_manifests_are_problems(tmp_path):
     assert sorted(p.file for p in facts.problems) == ["environment.yml", "pyproject.toml", "setup.cfg", "setup.py"]
     assert all(p.code == "manifest.invalid" for p in facts.problems)
     assert json.dumps(sorted(facts.packages)) == "[]"
+
+
+def test_a_byte_order_mark_with_a_bad_encoding_cookie_is_not_a_syntax_error(tmp_path):
+    for cookie in (b"bogus", b"latin-1"):
+        path = tmp_path / "m.py"
+        path.write_bytes(b"\xef\xbb\xbf# -*- coding: " + cookie + b" -*-\nimport torch\n")
+        text, issue = read_python(path, "m.py")
+        assert issue is None and not text.startswith("\ufeff")
+        result, issue = analyse_python(text, "m.py")
+        assert issue is None and result.parsed and result.imports == ("torch",)

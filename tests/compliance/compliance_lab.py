@@ -13,7 +13,7 @@ from scanner.code.tokens import _KEPT_NAMES
 from scanner.compliance import ComplianceFacts, Observed, compliance_facts
 from scanner.parse.repo import parse_repo
 from scanner.pipeline import ScanOptions, scan_facts
-from scanner.report.model import ArchitectureFacts, TokenizerFacts
+from scanner.report.model import ArchitectureFacts, TokenizerFacts, TokenizerLineage, TokenizerRelation
 from scanner.synthetic import models as M
 from scanner.synthetic.repo import write_repo
 from scanner.synthetic.tokenizer import CORPUS_OTHER, CORPUS_OWN, tokenizer_json
@@ -97,6 +97,14 @@ NOTHING_OBSERVED = Observed(
                              lineage=()),
     architecture=ArchitectureFacts(lineage=()),
 )
+
+
+def observed_tokenizer(catalog_id: str, relation: TokenizerRelation) -> Observed:
+    """What the earlier stages report for a repository whose only finding is its tokenizer's relation to ``catalog_id``."""
+    lineage = (TokenizerLineage(catalog_id=catalog_id, relation=relation, statistics={}),)
+    tokenizer = TokenizerFacts(status="present", files=("tokenizer.json",), type="BPE", vocab_size=1, added_tokens=0,
+                               special_tokens=(), lineage=lineage)
+    return Observed(components=(), tokenizer=tokenizer, architecture=ArchitectureFacts(lineage=()))
 
 
 def stage_only(repo: Path, *catalog_dirs: Path, observed: Observed = NOTHING_OBSERVED) -> ComplianceFacts:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from scanner.compliance.obligations import requires_notice_file
 from scanner.licenses import get_license
+from scanner.report.model import TokenizerRelation
 from scanner.synthetic import models as M
 from scanner.synthetic import transforms as T
 from scanner.synthetic.repo import write_repo
 
-from compliance_lab import LLAMA_HUB_ID, SPEC, card, license_text, own_tokenizer
+from compliance_lab import (
+    LLAMA_HUB_ID,
+    SPEC,
+    card,
+    license_text,
+    observed_tokenizer,
+    own_tokenizer,
+    stage_only,
+    write_files,
+)
 
 
 NOTICE_31 = get_license("llama-3.1").obligations.notice_text.value
@@ -83,3 +94,23 @@ def test_own_weights_with_llama_claim_are_unverified_and_still_owe_attribution(l
     upstream = next(u for u in result.provenance.upstreams if u.catalog_id == "llama-like")
     assert upstream.declared and not any(w.startswith("weights:") for w in upstream.what)
     assert _rows(result)["notice_text"].satisfied is False
+
+
+def test_a_notice_only_in_the_readme_does_not_meet_a_notice_file_duty(tmp_path):
+    readme = card("license: llama3.1", f"# Llama-Ko\n\nBuilt with Llama.\n\n{NOTICE_31}\n")
+    files = {"README.md": readme, "LICENSE": license_text("llama-3.1")}
+    observed = observed_tokenizer("llama3_1", TokenizerRelation.IDENTICAL)
+    readme_only = _rows(stage_only(write_files(tmp_path / "a", files), observed=observed), "llama-3.1 family (tokenizer llama3_1)")
+    assert readme_only["notice_text"].satisfied is False
+    assert readme_only["notice_text"].evidence == (
+        'found only in README.md, but §1.b.iii requires a "Notice" text file and the repository has no NOTICE file')
+    wrong_notice = write_files(tmp_path / "b", {**files, "NOTICE": "Copyright 2026 Example Labs.\n"})
+    row = _rows(stage_only(wrong_notice, observed=observed), "llama-3.1 family (tokenizer llama3_1)")["notice_text"]
+    assert row.satisfied is False and row.evidence.endswith("and none of NOTICE holds it")
+    in_notice = write_files(tmp_path / "c", {**files, "NOTICE": NOTICE_31 + "\n"})
+    assert _rows(stage_only(in_notice, observed=observed), "llama-3.1 family (tokenizer llama3_1)")["notice_text"].satisfied
+
+
+def test_which_licences_ask_for_a_notice_file_is_read_from_their_text():
+    assert all(requires_notice_file(i) for i in ("llama-2", "llama-3.1", "qwen", "gemma", "nvidia-open-model"))
+    assert not any(requires_notice_file(i) for i in ("mit", "deepseek-1.0", "gpl-3.0"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from scanner.parse.repo import parse_repo
+from scanner.walk.walker import walk
+
 from compliance_lab import card, license_text, stage_only, write_files
 
 
@@ -89,3 +92,49 @@ def test_use_policy_files_are_matched_to_their_licence(tmp_path):
     policy = _detections(result)["USE_POLICY.md"]
     assert policy.license_id == "llama-3.1" and policy.expression is None
     assert result.licenses.findings == ()
+
+
+def test_licence_named_code_is_code_and_environment_yaml_is_a_manifest(tmp_path):
+    repo = write_files(tmp_path, {
+        "README.md": card("license: mit"), "LICENSE": license_text("mit"),
+        "license_check.py": "import requests\n\n\ndef check(path):\n    return requests.get(path)\n",
+        "notice_banner.py": "import flash_attn\n",
+        "licenses.json": '{"weights": "mit"}',
+        "environment.yaml": "name: x\ndependencies:\n  - numpy\n  - pip:\n    - einops\n",
+    })
+    result = stage_only(repo)
+    assert result.licenses.findings == ()
+    assert set(_detections(result)) == {"card:license", "LICENSE"}
+    assert [f.path for f in result.code.files] == ["license_check.py", "notice_banner.py"]
+    assert {"requests", "flash-attn", "numpy", "einops"} <= set(result.code.dependencies)
+
+
+def test_licence_files_in_sub_folders_cover_bundled_code_not_the_model(tmp_path):
+    repo = write_files(tmp_path, {
+        "README.md": card("license: apache-2.0"), "LICENSE": license_text("apache-2.0"),
+        "third_party/kern/LICENSE": license_text("mit"),
+        "third_party/odd/LICENSE": license_text("mit") + "\nNot for use by Example Corp competitors.\n",
+    })
+    result = stage_only(repo)
+    found = _detections(result)
+    assert found["third_party/kern/LICENSE"].license_id == "mit"
+    assert result.licenses.declared_expression == "Apache-2.0"
+    assert not any("mismatch" in f or "files-differ" in f for f in result.licenses.findings), result.licenses.findings
+    assert [f.split(" is ")[0] for f in result.licenses.findings] == ["license.file-modified: third_party/odd/LICENSE"]
+
+
+def test_without_a_card_licence_only_top_level_files_declare(tmp_path):
+    repo = write_files(tmp_path, {"README.md": "# A model\n", "LICENSE": license_text("apache-2.0"),
+                                  "vendor/LICENSE": license_text("mit")})
+    assert stage_only(repo).licenses.declared_expression == "Apache-2.0"
+
+
+def test_a_card_licence_list_declares_its_first_licence_with_a_note(tmp_path):
+    repo = write_files(tmp_path, {"README.md": card("license:\n- apache-2.0\n- mit"), "LICENSE": license_text("apache-2.0")})
+    result = stage_only(repo)
+    assert _detections(result)["card:license"].license_id == "apache-2.0"
+    assert result.licenses.declared_expression == "Apache-2.0" and result.licenses.findings == ()
+    notes = [p for p in parse_repo(walk(repo)).problems if p.code == "card.license-list"]
+    assert [p.message for p in notes] == [
+        "README.md: front-matter 'license' lists several licences (apache-2.0, mit); only 'apache-2.0' is compared "
+        "with the licence files"]

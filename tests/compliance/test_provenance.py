@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 
-from scanner.compliance import Observed
-from scanner.report.model import ArchitectureFacts, TokenizerFacts, TokenizerLineage, TokenizerRelation
+import pytest
 
-from compliance_lab import LLAMA_HUB_ID, NOTHING_OBSERVED, card, stage_only, write_files
+from scanner.report.model import TokenizerRelation
+from scanner.synthetic import transforms as T
+from scanner.synthetic.repo import write_repo
 
-
-def _observed_tokenizer(catalog_id: str, relation: TokenizerRelation) -> Observed:
-    lineage = (TokenizerLineage(catalog_id=catalog_id, relation=relation, statistics={}),)
-    tokenizer = TokenizerFacts(status="present", files=("tokenizer.json",), type="BPE", vocab_size=1, added_tokens=0,
-                               special_tokens=(), lineage=lineage)
-    return Observed(components=(), tokenizer=tokenizer, architecture=ArchitectureFacts(lineage=()))
+from compliance_lab import LLAMA_HUB_ID, NOTHING_OBSERVED, card, observed_tokenizer, stage_only, write_files
 
 
 def test_claims_are_resolved_and_each_unverified_one_says_why(tmp_path, lab):
@@ -62,7 +58,7 @@ def test_config_hints_adapter_claims_and_remote_code_in_other_repositories(tmp_p
 
 def test_tokenizer_reuse_maps_to_the_catalog_family_and_is_disclosed_by_the_same_publisher(tmp_path):
     undeclared = write_files(tmp_path / "a", {"README.md": card("license: apache-2.0")})
-    result = stage_only(undeclared, observed=_observed_tokenizer("llama3_1", TokenizerRelation.IDENTICAL))
+    result = stage_only(undeclared, observed=observed_tokenizer("llama3_1", TokenizerRelation.IDENTICAL))
     upstream = next(u for u in result.provenance.upstreams if "tokenizer" in u.what)
     assert upstream.name == "llama-3.1 family (tokenizer llama3_1)" and upstream.catalog_id is None
     assert upstream.license_id == "llama-3.1" and upstream.organisation == "Meta"
@@ -70,13 +66,13 @@ def test_tokenizer_reuse_maps_to_the_catalog_family_and_is_disclosed_by_the_same
     assert any(o.kind == "display_attribution" and o.satisfied is False for o in result.obligations)
 
     declared = write_files(tmp_path / "b", {"README.md": card("base_model: meta-llama/Llama-3.2-3B")})
-    result = stage_only(declared, observed=_observed_tokenizer("llama3_1", TokenizerRelation.EXTENDED))
+    result = stage_only(declared, observed=observed_tokenizer("llama3_1", TokenizerRelation.EXTENDED))
     assert result.provenance.undisclosed == ()
 
 
 def test_overlapping_tokenizer_is_not_reuse(tmp_path):
     repo = write_files(tmp_path, {"README.md": card("license: mit")})
-    result = stage_only(repo, observed=_observed_tokenizer("qwen3", TokenizerRelation.OVERLAPPING))
+    result = stage_only(repo, observed=observed_tokenizer("qwen3", TokenizerRelation.OVERLAPPING))
     assert result.provenance.upstreams == () and result.obligations == ()
 
 
@@ -84,3 +80,42 @@ def test_nothing_declared_nothing_detected_gives_empty_provenance(tmp_path):
     repo = write_files(tmp_path, {"README.md": card("license: mit"), "LICENSE": "MIT"})
     result = stage_only(repo, observed=NOTHING_OBSERVED)
     assert result.provenance.upstreams == () and result.provenance.undisclosed == () and result.control == ()
+
+
+def _relation_lines(result):
+    return [line for line in result.provenance.unverified if line.startswith("base_model_relation")]
+
+
+@pytest.mark.parametrize(
+    ("relation", "weights", "expected"),
+    [
+        ("finetune", "copy", "value-identical to their original (text identical llama-like): nothing was fine-tuned"),
+        ("finetune", "tuned", None),
+        ("quantized", "int8", None),
+        ("quantized", "tuned", "differ from their original more than quantisation does (text derived llama-like; text r=0.5"),
+        ("quantized", "copy", "a lossless copy, not quantized"),
+        ("adapter", "copy", "an adapter ships changes to its base, but the repository holds full model weights"),
+        ("merge", "tuned", "a merge combines at least two models, but the weights match only llama-like"),
+    ],
+)
+def test_declared_relation_is_held_against_the_weights(lab, relation, weights, expected):
+    tensors = {"copy": lambda w: w, "tuned": lambda w: T.finetune(w, 0.5, seed=3), "int8": T.int8_roundtrip}[weights]
+    repo = write_repo(lab.root / f"relation-{relation}-{weights}", tensors(lab.weights), lab.config,
+                      card=card(f"license: llama3.1\nbase_model: {LLAMA_HUB_ID}\nbase_model_relation: {relation}"))
+    result, _ = lab.scan(repo)
+    lines = _relation_lines(result)
+    if expected is None:
+        assert lines == []
+    else:
+        assert len(lines) == 1 and lines[0].startswith(f"base_model_relation '{relation}' (card): ")
+        assert expected in lines[0]
+
+
+def test_an_unknown_relation_or_unread_weights_leave_the_relation_unverified(tmp_path):
+    unknown = write_files(tmp_path / "a", {"README.md": card("base_model: Qwen/Qwen2.5-7B\nbase_model_relation: distilled")})
+    assert _relation_lines(stage_only(unknown)) == [
+        "base_model_relation 'distilled' (card): not one of adapter, finetune, merge, quantized, the relations the Hub "
+        "knows, so the claim cannot be checked"]
+    unread = write_files(tmp_path / "b", {"README.md": card("base_model: Qwen/Qwen2.5-7B\nbase_model_relation: merge")})
+    assert _relation_lines(stage_only(unread)) == [
+        "base_model_relation 'merge' (card): this repository's weights were not read, so the claim cannot be checked"]

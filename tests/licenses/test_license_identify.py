@@ -179,3 +179,70 @@ def test_a_filled_in_apache_appendix_is_still_apache() -> None:
     )
     result = identify_text("                                 Apache License\n" + apache, source="LICENSE")
     assert_pristine(result, "apache-2.0")
+
+
+EXTRA_TERMS = "Commercial use of the model weights is prohibited without a separate written licence from Example Corp."
+
+
+def assert_modified_with(result, license_id: str, words: str) -> None:
+    assert result.license_id == license_id, result
+    assert result.modified and result.expression is None, result
+    assert any(words in change.excerpt for change in result.changes), result.changes
+
+
+@pytest.mark.parametrize(
+    "appended",
+    [
+        "Copyright (c) 2024 Example Corp. " + EXTRA_TERMS,
+        "Copyright (c) 2024 Example Corp.\n" + EXTRA_TERMS,
+        "Copyright 2024 Example Corp. All rights reserved. Evaluation use by Example Corp staff.",
+    ],
+    ids=["same line", "wrapped onto the next line", "after all rights reserved"],
+)
+def test_terms_hidden_in_a_copyright_statement_are_a_modification(appended: str) -> None:
+    result = identify_text(text_of("apache-2.0") + "\n\n" + appended + "\n", source="LICENSE")
+    assert_modified_with(result, "apache-2.0", "Example Corp")
+
+
+def test_a_plain_copyright_statement_is_still_harmless() -> None:
+    text = text_of("apache-2.0") + "\n\nCopyright (c) 2024 Example Corp.\nAll rights reserved.\n"
+    assert_pristine(identify_text(text, source="LICENSE"), "apache-2.0")
+
+
+@pytest.mark.parametrize(
+    ("license_id", "heading"),
+    [("apache-2.0", "FOR ACADEMIC RESEARCH PURPOSES"), ("qwen", "Evaluation use by Example Corp employees")],
+)
+def test_a_leading_heading_that_does_not_name_the_licence_is_a_modification(license_id: str, heading: str) -> None:
+    result = identify_text(heading + "\n\n" + text_of(license_id), source="LICENSE")
+    assert_modified_with(result, license_id, heading)
+
+
+@pytest.mark.parametrize("heading", ["Llama-3.1-8B-Instruct", "LICENSE AGREEMENT", "Terms and conditions"])
+def test_a_leading_heading_that_names_the_licence_is_harmless(heading: str) -> None:
+    result = identify_text(heading + "\n\n" + text_of("llama-3.1"), source="LICENSE")
+    assert_pristine(result, "llama-3.1")
+
+
+def test_terms_written_into_an_optional_passage_are_a_modification() -> None:
+    apache = text_of("apache-2.0")
+    replaced = apache[: apache.index("APPENDIX")] + "APPENDIX: Additional Terms\n\n" + EXTRA_TERMS + "\n"
+    assert_modified_with(identify_text(replaced, source="LICENSE"), "apache-2.0", "Commercial use of the model")
+    inserted = apache.replace("To apply the Apache License to your work", EXTRA_TERMS + " To apply the Apache License to your work")
+    assert_modified_with(identify_text(inserted, source="LICENSE"), "apache-2.0", "Commercial use of the model")
+    gpl = text_of("gpl-3.0")
+    how_to = gpl[: gpl.index("How to Apply These Terms")] + "How to Apply These Terms to Your New Programs\n\n" + EXTRA_TERMS
+    assert_modified_with(identify_text(how_to, source="COPYING"), "gpl-3.0", "model weights")
+
+
+def test_terms_written_into_an_appended_use_policy_are_a_modification() -> None:
+    licence, policy = text_of("llama-3.1"), reference_text("texts/llama-3.1.use-policy.txt")
+    item = "Fail to appropriately disclose"
+    restriction = "Use Llama 3.1 for any purpose without a written licence from Example Corp."
+    inside = identify_text(licence + "\n\n" + policy.replace(item, restriction + "\n* " + item), source="LICENSE")
+    assert_modified_with(inside, "llama-3.1", "without a written licence from Example Corp")
+    after = identify_text(licence + "\n\n" + policy + "\n\n" + restriction + "\n", source="LICENSE")
+    assert_modified_with(after, "llama-3.1", "without a written licence from Example Corp")
+    shortened = identify_text(licence + "\n\n" + policy.replace("* " + item, "* "), source="LICENSE")
+    assert_pristine(shortened, "llama-3.1")
+    assert any("use-policy" in note for note in shortened.notes)

@@ -114,3 +114,54 @@ def test_a_character_cut_by_the_cap_is_dropped_not_mangled(tmp_path: Path) -> No
     data = ("Licence " + "é" * 10).encode("utf-8")
     read = read_license_text(write(tmp_path, "LICENSE", data), limit=len(data) - 1)
     assert read.encoding == "utf-8" and read.text == "Licence " + "é" * 9 and read.truncated
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{p.replace('&', '&amp;')}</p>\n" for p in text.split("\n") if p.strip())
+
+
+def test_a_saved_hub_page_is_reduced_to_its_article(tmp_path: Path) -> None:
+    llama = reference_text("texts/llama-3.1.txt")
+    page = (
+        "<!doctype html><html><head><title>LICENSE · meta-llama/Llama-3.1-8B at main</title></head><body>"
+        "<header><a href='/'>Hugging Face</a><nav><a>Models</a><a>Datasets</a><a>Log In</a></nav></header>"
+        "<div><h1>meta-llama/Llama-3.1-8B</h1><span>like 1.2k</span><span>Text Generation</span></div>"
+        f"<div>main / LICENSE</div><div>7.63 kB</div><article>{_paragraphs(llama)}</article>"
+        "<footer><a>Terms of service</a><a>Privacy</a> © Hugging Face</footer></body></html>"
+    )
+    read = read_license_text(write(tmp_path, "LICENSE.html", page.encode("utf-8")))
+    assert read.was_html and "Hugging Face" not in read.text and "7.63 kB" not in read.text
+    result = identify_text(read.text, source=read.path)
+    assert result.license_id == "llama-3.1" and not result.modified, result.changes
+
+
+def test_without_an_article_menus_and_footers_are_dropped_and_inline_elements_do_not_glue(tmp_path: Path) -> None:
+    mit = reference_text("texts/mit.txt")
+    page = (
+        "<html><body><nav><ul><li>Home</li><li>Blog</li></ul></nav><aside>Share this page</aside>"
+        f"<h1><span>MIT</span><span>License</span></h1><div>{_paragraphs(mit)}</div>"
+        "<footer>Subscribe to our newsletter</footer><p>The <em>Licensor</em>'s terms.</p></body></html>"
+    )
+    text = read_license_text(write(tmp_path, "LICENSE.html", page.encode("utf-8"))).text
+    assert text.startswith("MIT License\n") and "Home" not in text and "Share" not in text and "newsletter" not in text
+    assert text.endswith("The Licensor's terms.")
+    result = identify_text(text[: text.index("The Licensor")], source="LICENSE.html")
+    assert result.license_id == "mit" and not result.modified, result.changes
+
+
+def test_a_pre_block_is_the_document_only_when_it_holds_most_of_the_page(tmp_path: Path) -> None:
+    apache = reference_text("texts/apache-2.0.txt")
+    raw_view = f"<html><body><div>Raw file · 11.4 kB · Download</div><pre>{apache}</pre></body></html>"
+    read = read_license_text(write(tmp_path, "LICENSE.html", raw_view.encode("utf-8")))
+    assert not read.text.startswith("Raw file")
+    assert identify_text(read.text, source=read.path).expression == "Apache-2.0"
+    sample = f"<html><body>{_paragraphs(QWEN)}<pre>pip install qwen</pre></body></html>"
+    read = read_license_text(write(tmp_path, "LICENSE2.html", sample.encode("utf-8")))
+    assert identify_text(read.text, source=read.path).license_id == "qwen"
+
+
+def test_utf16_with_a_byte_order_mark_and_an_odd_length_is_text(tmp_path: Path) -> None:
+    for data in (codecs.BOM_UTF16_LE + APACHE.encode("utf-16-le") + b"\n", APACHE.encode("utf-16-le") + b"x"):
+        read = read_license_text(write(tmp_path, "LICENSE", data))
+        assert read.problem is None and read.encoding.startswith("utf-16")
+        assert identify_text(read.text, source=read.path).license_id == "apache-2.0"
