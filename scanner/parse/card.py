@@ -21,7 +21,8 @@ from scanner.yamlsafe import load_yaml
 
 MAX_CARD_BYTES = 1 << 20
 MAX_CARD_TEXT_CHARS = 200_000
-_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(.*?)(?:\r?\n)?^---[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
+_OPENING = re.compile(r"\A\s*---[ \t]*\r?\n")
 
 
 def parse_card(path: Path, rel: str) -> tuple[CardFacts, list[Problem]]:
@@ -31,8 +32,11 @@ def parse_card(path: Path, rel: str) -> tuple[CardFacts, list[Problem]]:
     if read.truncated:
         problems.append(problem(rel, "card.too-large",
                                 f"is {read.size} bytes; only the first {MAX_CARD_BYTES} bytes were read", Severity.WARNING))
-    content = read.text
+    content = read.text.removeprefix("\ufeff")  # editors on Windows save a byte-order mark
     match = _FRONT_MATTER.match(content)
+    if match is None and _OPENING.match(content):
+        problems.append(problem(rel, "card.front-matter", "front matter opens with '---' but has no closing '---' "
+                                "line; it was read as card text, and its fields (licence, base model) are ignored"))
     meta: dict[str, Any] = {}
     body = content[match.end():] if match else content
     if match:

@@ -83,3 +83,24 @@ def test_sharded_index_missing_shard_and_missing_tensor(tmp_path):
     codes = {p.code: p.message for p in parsed.problems}
     assert "model-00002-of-00002.safetensors" in codes["safetensors.missing-shard"]
     assert "not.there" in codes["safetensors.index-mismatch"]
+
+
+def test_card_front_matter_edge_cases(tmp_path):
+    def parsed(name, text):
+        (tmp_path / name).write_bytes(text.encode("utf-8"))
+        return parse_card(tmp_path / name, name)
+
+    facts, problems = parsed("unclosed.md", "---\nlicense: mit\nbase_model: X\n# Title\n")
+    assert facts.license is None and [p.code for p in problems] == ["card.front-matter"]
+    assert "no closing '---'" in problems[0].message
+    facts, problems = parsed("bom.md", "\ufeff---\nlicense: mit\n---\n# Title\n")
+    assert facts.license == "mit" and facts.text == "# Title" and problems == []
+    facts, problems = parsed("empty.md", "---\n---\n# Title\n")
+    assert facts.license is None and facts.text == "# Title" and problems == []
+    facts, _ = parsed("rule.md", "---\nlicense: apache-2.0\n---\nbody\n---\nmore\n")
+    assert facts.license == "apache-2.0" and facts.text == "body\n---\nmore"
+
+
+def test_architectures_given_as_one_string():
+    assert parse_config({"model_type": "llama", "architectures": "LlamaForCausalLM"}, "config.json").architectures == (
+        "LlamaForCausalLM",)
