@@ -28,6 +28,14 @@ SOURCED_FIELDS = {"release_date": "release_date", "license": "license", "declare
 REQUIRED_FAMILIES = {
     "llama-3": {"text"}, "llama-3.1": {"text"}, "qwen2.5-vl": {"text", "vision"}, "deepseek-r1-distill": {"text"},
     "glm-4": {"text"}, "whisper": {"text", "audio"}, "mixtral": {"text"}, "phi-4": {"text"},
+    "glm-4.5": {"text"}, "internvl3": {"text", "vision"}, "siglip": {"text", "vision"}, "clip": {"text", "vision"},
+}
+# Vision towers other models reuse, with the family and published shape (width, depth, heads, MLP, patch), so a
+# transcription slip in an entry cannot pass: SoViT-400m/14, OpenAI's ViT-L/14, InternViT-300M-448px.
+VISION_TOWERS = {
+    "siglip-so400m-patch14-384": ("siglip_vision", 1152, 27, 16, 4304, 14),
+    "clip-vit-large-patch14": ("clip_vision", 1024, 24, 16, 4096, 14),
+    "internvl3-1b": ("intern_vit_6b", 1024, 24, 16, 4096, 14),
 }
 # Licences as their publishers state them (see each entry's license source).
 PUBLISHED_LICENSES = {
@@ -35,7 +43,7 @@ PUBLISHED_LICENSES = {
     "phi-3.5-mini-instruct": "MIT", "phi-4": "MIT", "phi-4-mini-instruct": "MIT", "qwen2-0.5b": "Apache-2.0",
     "qwen2-0.5b-instruct": "Apache-2.0", "qwen2-1.5b-instruct": "Apache-2.0", "qwen2-7b-instruct": "Apache-2.0",
     "all-minilm-l6-v2": "Apache-2.0", "llama-3-8b-instruct": "LicenseRef-fromscratch-llama-3",
-    "deepseek-r1-distill-qwen-1.5b": "MIT", "glm-4-9b-chat": "LicenseRef-fromscratch-glm-4",
+    "deepseek-r1-distill-qwen-1.5b": "MIT", "glm-4-9b-chat": "LicenseRef-fromscratch-glm-4", "glm-4.5-air": "MIT",
 }
 
 
@@ -93,6 +101,14 @@ def test_the_catalog_covers_the_families_models_are_built_from() -> None:
 @pytest.mark.parametrize(("entry_id", "licence"), sorted(PUBLISHED_LICENSES.items()))
 def test_entries_carry_the_licence_their_publisher_states(entry_id: str, licence: str) -> None:
     assert load_entry(DEFAULT_ENTRIES_DIR / f"{entry_id}.yaml").get("license") == licence
+
+
+@pytest.mark.parametrize(("entry_id", "shape"), sorted(VISION_TOWERS.items()))
+def test_reused_vision_towers_have_their_published_shape(entry_id: str, shape: tuple) -> None:
+    vision = split_config(load_entry(DEFAULT_ENTRIES_DIR / f"{entry_id}.yaml")["config"])["vision"]
+    signature = signature_of("vision", vision)
+    keys = ("hidden_size", "num_layers", "num_attention_heads", "intermediate_size", "patch_size")
+    assert (signature.family, *(signature.get(key) for key in keys)) == shape
 
 
 def test_models_listed_as_missing_have_no_entry() -> None:
