@@ -168,7 +168,7 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
                 "type": "object",
                 "description": _first_paragraph(tp),
                 "properties": properties,
-                "required": [f.name for f in dataclasses.fields(tp)],
+                "required": [f.name for f in dataclasses.fields(tp) if _required(f)],
                 "additionalProperties": False,
             }
         return {"$ref": f"#/$defs/{name}"}
@@ -176,6 +176,11 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if tp in simple:
         return {"type": simple[tp]}
     raise TypeError(f"unsupported type in schema: {tp!r}")
+
+
+def _required(f: dataclasses.Field) -> bool:
+    """A field with a default may be absent: it was added in a minor schema version, and older reports lack it."""
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 def _first_paragraph(obj: Any) -> str:
@@ -186,7 +191,8 @@ def _first_paragraph(obj: Any) -> str:
 def fact_paths(root: type) -> list[tuple[str, str, str]]:
     """Every readable path under ``root`` as ``(path, json type, description)``, for the rule docs.
 
-    Lists are written ``[]`` (a rule iterates or filters them); maps ``{}``.
+    Lists are written ``[]`` (a rule iterates or filters them); maps ``{}``. A field whose ``doc`` says
+    ``fact=False`` is payload for the reporters (licence texts), not something a rule decides on.
     """
     rows: list[tuple[str, str, str]] = []
 
@@ -212,7 +218,8 @@ def fact_paths(root: type) -> list[tuple[str, str, str]]:
                 rows.append((path, "object", description or _first_paragraph(tp)))
             hints = _hints(tp)
             for f in dataclasses.fields(tp):
-                walk(hints[f.name], f"{path}.{f.name}" if path else f.name, f.metadata.get("doc", ""), seen | {tp})
+                if f.metadata.get("fact", True):
+                    walk(hints[f.name], f"{path}.{f.name}" if path else f.name, f.metadata.get("doc", ""), seen | {tp})
             return
         rows.append((path, _type_name(tp), description))
 

@@ -8,7 +8,7 @@ import click
 
 from scanner.report.model import ScanReport
 from scanner.reporters import OutputFormat, render
-from scanner.reporters.output import write_atomic
+from scanner.reporters.output import check_writable, write_all
 
 _FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -21,9 +21,17 @@ def output_options(command):
     return command
 
 
+def requested(outputs: dict[str, Path | None]) -> list[tuple[OutputFormat, Path]]:
+    """The formats asked for on the command line, in ``OutputFormat`` order."""
+    chosen = ((fmt, outputs.get(f"out_{fmt.name.lower()}")) for fmt in OutputFormat)
+    return [(fmt, path) for fmt, path in chosen if path is not None]
+
+
+def check_outputs(outputs: dict[str, Path | None]) -> None:
+    """Before a long scan: every output is a distinct file whose folder exists and takes a new file."""
+    check_writable(path for _, path in requested(outputs))
+
+
 def write_outputs(report: ScanReport, outputs: dict[str, Path | None]) -> None:
-    """Render and atomically write every requested format."""
-    for fmt in OutputFormat:
-        path = outputs.get(f"out_{fmt.name.lower()}")
-        if path is not None:
-            write_atomic(path, render(report, fmt))
+    """Render every requested format in memory, then write them all or none."""
+    write_all([(path, render(report, fmt)) for fmt, path in requested(outputs)])

@@ -8,7 +8,10 @@ and control terms follow from each reused upstream's licence.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -16,7 +19,7 @@ from scanner.catalog.store import Catalog, bundled_catalog_dir
 from scanner.code.analysis import analyse_code
 from scanner.code.known import load_known_code
 from scanner.compliance.control import control_terms
-from scanner.compliance.license_sources import license_sources
+from scanner.compliance.license_sources import LicenseSources, license_sources
 from scanner.compliance.model import ComplianceFacts, Observed
 from scanner.compliance.obligations import RepoContext, obligations_for
 from scanner.compliance.provenance import undisclosed, unverified
@@ -24,15 +27,22 @@ from scanner.compliance.texts import repo_texts
 from scanner.compliance.upstreams import CatalogIndex, UpstreamRecord, collect_upstreams, declarations
 from scanner.errors import problem
 from scanner.licenses import get_license
+from scanner.licenses.catalog import reference_text
+from scanner.licenses.expressions import catalog_ids
 from scanner.parse.repo import ParsedRepo
 from scanner.parse.textfile import read_json
-from scanner.report.model import CardFacts, Problem, ProvenanceFacts, Severity
+from scanner.report.model import CardFacts, LicenseRefText, Problem, ProvenanceFacts, Severity
+from scanner.reporters.spdx_common import slug
 from scanner.walk.walker import RepoListing
 
 HINT_FILES = ("adapter_config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json")
 MAX_HINT_JSON_BYTES = 16 << 20
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*_`]")
+REPO_LICENSE_REF = "LicenseRef-fromscratch-file-"
+"""Prefix of the LicenseRef for a repository's own licence file; bare 'LicenseRef-LICENSE' is a ScanCode alias."""
+MAX_LICENSE_TEXT_CHARS = 64 * 1024
+"""Cap on each licence text the report carries: every catalog text fits; a 2 MB 'LICENSE' blob does not."""
 
 
 def code_catalog_dirs(catalog: Catalog) -> list[Path]:
@@ -99,6 +109,39 @@ def _why_no_license(record: UpstreamRecord) -> str:
     return f"{record.name} is not in the catalog, so its licence is unknown"
 
 
+def license_texts(sources: LicenseSources, upstream_expressions: Iterable[str | None]) -> tuple[LicenseRefText, ...]:
+    """The text of every LicenseRef the report names, for the SBOM writers, which read only the report.
+
+    A catalog licence SPDX does not list carries its bundled reference text. A ``LICENSE`` file that is
+    no known licence, or a known one with changed terms, is a licence of its own: it gets
+    ``LicenseRef-fromscratch-file-<file>`` with the file's text. (The ref is not put into the
+    detections: their null expression is what rules read as "unidentified".)
+    """
+    facts = sources.facts
+    texts: dict[str, LicenseRefText] = {}
+    expressions = [d.expression for d in facts.detections] + [facts.declared_expression, *upstream_expressions]
+    for expression in dict.fromkeys(e for e in expressions if e):
+        for license_id in catalog_ids(expression)[0]:
+            info = get_license(license_id)
+            if info.licenseref and info.licenseref not in texts:
+                origin = f"{info.text} of the fromscratch licence catalog, from {info.source.ref}"
+                texts[info.licenseref] = _license_text(info.licenseref, reference_text(info.text), origin)
+    for identification in sources.license_files:
+        text = sources.texts.get(identification.source, "")
+        if identification.expression is None and text.strip():
+            ref, n = f"{REPO_LICENSE_REF}{slug(identification.source)}", 2
+            while ref in texts:
+                ref, n = f"{REPO_LICENSE_REF}{slug(identification.source)}-{n}", n + 1
+            texts[ref] = _license_text(ref, text, identification.source)
+    return tuple(texts[ref] for ref in sorted(texts))
+
+
+def _license_text(ref: str, text: str, source: str) -> LicenseRefText:
+    return LicenseRefText(ref=ref, text=text[:MAX_LICENSE_TEXT_CHARS], source=source,
+                          sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                          truncated=len(text) > MAX_LICENSE_TEXT_CHARS)
+
+
 def compliance_facts(listing: RepoListing, parsed: ParsedRepo, observed: Observed, catalog: Catalog) -> ComplianceFacts:
     """Licences, obligations, control terms, provenance and code of a walked and parsed repository."""
     problems: list[Problem] = []
@@ -138,6 +181,7 @@ def compliance_facts(listing: RepoListing, parsed: ParsedRepo, observed: Observe
         undisclosed=tuple(undisclosed(records, CatalogIndex(catalog))),
         unverified=tuple(unverified(declared, records, catalog, observed.components, observed.architecture, adapter)),
     )
-    return ComplianceFacts(licenses=licenses.facts, obligations=tuple(obligations), control=tuple(control),
-                           provenance=provenance, code=code.facts,
+    texts = license_texts(licenses, (u.license_expression for u in provenance.upstreams))
+    return ComplianceFacts(licenses=replace(licenses.facts, texts=texts), obligations=tuple(obligations),
+                           control=tuple(control), provenance=provenance, code=code.facts,
                            problems=tuple(sorted(set(problems), key=lambda p: (p.file, p.code, p.message))))

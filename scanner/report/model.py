@@ -18,7 +18,8 @@ from typing import Any
 
 from scanner.codec import doc
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""Major.minor: a minor version only adds optional fields, so a reader accepts every minor of its major."""
 
 frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
@@ -343,12 +344,32 @@ class LicenseDetection:
 
 
 @frozen
+class LicenseRefText:
+    """The text of a licence SPDX does not list, under the ``LicenseRef-`` the report names it by.
+
+    An SBOM must carry the text of every ``LicenseRef-`` it uses (SPDX 2.3 extracted licensing info,
+    SPDX 3 ``licenseText``), and reporters read only the report, so the texts travel in it.
+    """
+
+    ref: str = field(metadata=doc("The LicenseRef, e.g. LicenseRef-fromscratch-qwen, or LicenseRef-fromscratch-file-<file> "
+                                  "for a repository licence file that is no known licence."))
+    text: str = field(metadata=doc("The licence text, cut at 65,536 characters."))
+    source: str = field(metadata=doc("Where the text comes from: the repository file, or the catalog's "
+                                     "reference text and its origin."))
+    sha256: str = field(metadata=doc("SHA-256 of the whole text (UTF-8), also when the text was cut."))
+    truncated: bool = field(metadata=doc("True when the text was cut."))
+
+
+@frozen
 class LicenseFacts:
     """Licences found in the repository."""
 
     detections: tuple[LicenseDetection, ...] = field(metadata=doc("Every licence source identified."))
     declared_expression: str | None = field(metadata=doc("The licence the repository declares (card first, then LICENSE)."))
     findings: tuple[str, ...] = field(metadata=doc("Inconsistencies, e.g. card says apache-2.0 but LICENSE is another licence."))
+    texts: tuple[LicenseRefText, ...] = field(default=(), metadata=doc(
+        "The text of every LicenseRef the report names, when known, sorted by ref (for SBOMs; not a fact rules read).",
+        fact=False))
 
 
 @frozen

@@ -19,8 +19,10 @@ SCHEMA_FILE = data_path("schemas", "report.schema.json")
 def report_schema() -> dict:
     schema = json_schema(ScanReport, schema_id=f"https://fromscratch.dev/schemas/report-{SCHEMA_VERSION}.json",
                          title="fromscratch scan report")
-    schema["properties"]["schema_version"] = {"const": SCHEMA_VERSION,
-                                              "description": "Report schema version."}
+    major = SCHEMA_VERSION.split(".")[0]
+    schema["properties"]["schema_version"] = {"type": "string", "pattern": rf"^{major}\.[0-9]+$",
+                                              "description": f"Report schema version ({SCHEMA_VERSION} written; "
+                                                             f"every {major}.x is read)."}
     return schema
 
 

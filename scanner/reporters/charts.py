@@ -7,6 +7,8 @@ line far above it is shared origin. Without the band, a cosine of 0.99 between L
 like evidence of copying, when any two models have it.
 
 All coordinates are formatted here with fixed precision, so the same report gives the same bytes.
+A non-finite statistic (a NaN from a constant tensor) is listed as "n/a" and not drawn: it has no
+place on an axis, and guessing one would draw evidence that does not exist.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class LayerPoint:
     z: str
     tensors: int
     outside_band: bool
+    drawn: bool
 
 
 @frozen
@@ -88,8 +91,9 @@ def layer_chart(stats: LineageStatistics, *, width: int = 720, height: int = 260
         return None
     left, right_margin, top, bottom_margin = 56, 16, 14, 46
     plot_w, plot_h = width - left - right_margin, height - top - bottom_margin
-    band = NULL_BAND_Z * stats.null_sd
-    lowest = min(min(layer.similarity for layer in layers), -band)
+    band = NULL_BAND_Z * stats.null_sd if math.isfinite(stats.null_sd) else 0.0
+    finite = [layer.similarity for layer in layers if math.isfinite(layer.similarity)]
+    lowest = min([*finite, -band])
     low = max(-1.0, min(-0.2, math.floor((lowest - 0.05) * 10) / 10))
     high = 1.05
 
@@ -101,9 +105,11 @@ def layer_chart(stats: LineageStatistics, *, width: int = 720, height: int = 260
         return left + (index + 0.5) * plot_w / len(layers)
 
     points = tuple(
-        LayerPoint(x=_f(x_of(i)), y=_f(y_of(layer.similarity)), layer=layer.layer,
-                   reference_layer=layer.reference_layer, similarity=f"{layer.similarity:.3f}",
-                   z=f"{layer.z:.1f}", tensors=layer.tensors, outside_band=abs(layer.similarity) > band)
+        LayerPoint(x=_f(x_of(i)), y=_f(y_of(layer.similarity)) if math.isfinite(layer.similarity) else "",
+                   layer=layer.layer, reference_layer=layer.reference_layer,
+                   similarity=_stat(layer.similarity, ".3f"), z=_stat(layer.z, ".1f"), tensors=layer.tensors,
+                   outside_band=math.isfinite(layer.similarity) and abs(layer.similarity) > band,
+                   drawn=math.isfinite(layer.similarity))
         for i, layer in enumerate(layers))
     step = max(1, math.ceil(len(layers) / _LAYER_LABELS_MAX))
     short = len(layers) > 8
@@ -116,15 +122,21 @@ def layer_chart(stats: LineageStatistics, *, width: int = 720, height: int = 260
         tick = round(tick - 0.2, 10)
     outside = sum(p.outside_band for p in points)
     band_top, band_bottom = y_of(band), y_of(-band)
+    undrawn = len(layers) - len(finite)
     description = (f"{len(layers)} layers; {outside} outside the band of ±{NULL_BAND_Z:g} standard deviations "
-                   f"(±{band:.3f}) that independent weights fall in; median similarity {stats.effect_size:.3f}.")
+                   f"(±{band:.3f}) that independent weights fall in; median similarity {_stat(stats.effect_size, '.3f')}."
+                   + (f" {undrawn} without a finite similarity, not drawn." if undrawn else ""))
     return LayerChart(width=width, height=height, left=left, right=_f(left + plot_w), top=top,
                       bottom=_f(top + plot_h), plot_width=_f(plot_w), x_label_y=_f(top + plot_h + 15),
                       band_top=_f(band_top), band_height=_f(band_bottom - band_top), band_half_width=f"{band:.3f}",
                       band_label_x=_f(left + plot_w - 4), band_label_y=_f(max(top + 10, band_top - 4)),
                       zero_y=_f(y_of(0.0)), y_ticks=tuple(y_ticks),
-                      x_ticks=x_ticks, points=points, polyline=" ".join(f"{p.x},{p.y}" for p in points),
+                      x_ticks=x_ticks, points=points, polyline=" ".join(f"{p.x},{p.y}" for p in points if p.drawn),
                       outside=outside, description=description)
+
+
+def _stat(value: float, spec: str) -> str:
+    return format(value, spec) if math.isfinite(value) else "n/a"
 
 
 def _short_label(layer: str) -> str:

@@ -6,7 +6,9 @@ home even if a value were ever written unescaped. Jinja2 escapes every value (au
 undefined), which is the first line of defence; the policy is the second.
 
 The page puts the verdict and its reason first and folds long tables (passed rules, files, tensors)
-into ``<details>``, so a report with thousands of tensors and hundreds of rules stays readable. A
+into ``<details>``, so a report with thousands of tensors and hundreds of rules stays readable. Failed
+rules are cards, most severe first; past ``MAX_OPEN_CARDS`` per view the rest are folded too, so
+hundreds of failures do not push the components and licences off the first screens. A
 section whose facts are missing says "not scanned" instead of disappearing, because an absent
 section reads like a clean one.
 """
@@ -39,6 +41,8 @@ frozen = dataclass(frozen=True, slots=True, kw_only=True)
 MAX_TENSOR_ROWS = 1000
 MAX_CARD_CHARS = 6000
 MAX_EVIDENCE_CHARS = 4000
+MAX_OPEN_CARDS = 25
+"""Failed or unevaluated rules shown open per view; the rest are folded under the open ones."""
 
 VERDICT_LABEL = {
     "from_scratch": "From scratch",
@@ -60,16 +64,19 @@ RELATION_PHRASE = {
 }
 
 _OPEN_STATUSES = (RuleStatus.FAIL, RuleStatus.ERROR)
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 @frozen
 class CategoryView:
-    """One of the three views: the rules that need attention first, the rest folded."""
+    """One of the three views: the rules that need attention first (most severe first), the rest folded."""
 
     key: str
     title: str
     question: str
     open: tuple[RuleResult, ...]
+    folded: tuple[RuleResult, ...]
+    folded_summary: str
     waived: tuple[RuleResult, ...]
     settled: tuple[RuleResult, ...]
 
@@ -159,12 +166,23 @@ def _counts(report: ScanReport) -> dict[str, int]:
 
 def _category(rules: tuple[RuleResult, ...], category: RuleCategory) -> CategoryView:
     mine = [r for r in rules if r.category == category]
+    attention = sorted((r for r in mine if r.status in _OPEN_STATUSES), key=lambda r: _SEVERITY_RANK[r.severity])
+    folded = attention[MAX_OPEN_CARDS:]
     return CategoryView(
         key=category.value, title=category.value.capitalize(), question=CATEGORY_QUESTION[category],
-        open=tuple(r for r in mine if r.status in _OPEN_STATUSES),
+        open=tuple(attention[:MAX_OPEN_CARDS]), folded=tuple(folded), folded_summary=_folded_summary(folded),
         waived=tuple(r for r in mine if r.status == RuleStatus.WAIVED),
         settled=tuple(r for r in mine if r.status in (RuleStatus.PASS, RuleStatus.NOT_APPLICABLE)),
     )
+
+
+def _folded_summary(folded: list[RuleResult]) -> str:
+    """'30 more failed or not evaluated (2 error, 28 warning)': what is behind the fold, by severity."""
+    if not folded:
+        return ""
+    counts = {severity: sum(r.severity == severity for r in folded) for severity in Severity}
+    parts = ", ".join(f"{n} {severity.value}" for severity, n in counts.items() if n)
+    return f"{len(folded)} more failed or not evaluated ({parts})"
 
 
 def _component(component: Component, total_parameters: int) -> ComponentView:

@@ -28,9 +28,11 @@ from spdx_python_model import v3_0_1 as spdx3
 
 from scanner.report.model import RepoFile, ScanReport, Upstream, VerdictStatus
 from scanner.reporters.spdx_common import (
+    IdMaker,
     attribution_texts,
     created_time,
     creator_comment,
+    file_license,
     hub_url,
     license_ref_text,
     license_refs,
@@ -41,7 +43,6 @@ from scanner.reporters.spdx_common import (
     relationship_note,
     reuses_parts,
     reuses_weights,
-    slug,
     upstream_comment,
     upstream_obligations,
 )
@@ -73,6 +74,7 @@ class _Builder:
         self.custom: dict[str, Any] = {}
         self.organisations: dict[str, Any] = {}
         self.relationship_count = 0
+        self.ids = IdMaker(self.base, "/")
 
     def add(self, element: Any) -> Any:
         self.items.append(element)
@@ -137,11 +139,13 @@ class _Builder:
 
     def _custom_licence(self, ref: str) -> Any:
         if ref not in self.custom:
-            text, license_id, links = license_ref_text(self.report, ref)
+            info = license_ref_text(self.report, ref)
             custom = spdx3.expandedlicensing_CustomLicense(
-                _id=self.iri("licenseref", ref), creationInfo=self.creation, name=license_id or ref,
-                simplelicensing_licenseText=text)
-            custom.expandedlicensing_seeAlso.extend(links)
+                _id=self.iri("licenseref", ref), creationInfo=self.creation, name=info.license_id or ref,
+                simplelicensing_licenseText=info.text)
+            if info.comment:
+                custom.comment = info.comment
+            custom.expandedlicensing_seeAlso.extend(info.links)
             self.custom[ref] = self.add(custom)
         return self.custom[ref]
 
@@ -191,12 +195,17 @@ class _Builder:
                                               f"{repo_file.status.value}" + (f": {repo_file.note}" if repo_file.note else ""))
         if repo_file.sha256:
             element.verifiedUsing.append(spdx3.Hash(algorithm=spdx3.HashAlgorithm.sha256, hashValue=repo_file.sha256))
+        stated = file_license(self.report, repo_file.path)
+        if stated:
+            note = self.declare_licence(element, stated, none_when_missing=False)
+            if note:
+                element.comment = f"{element.comment}. Licence: {note}"
         return element
 
     def _upstream(self, upstream: Upstream) -> Any:
         obligations = upstream_obligations(self.report, upstream)
         kind = spdx3.ai_AIPackage if reuses_weights(upstream) else spdx3.software_Package
-        package = kind(_id=self.iri("upstream", slug(upstream.catalog_id or upstream.name)), name=upstream.name,
+        package = kind(_id=self.ids.make("upstream", upstream.catalog_id or upstream.name), name=upstream.name,
                        creationInfo=self.creation, comment=upstream_comment(upstream, obligations))
         package.software_attributionText.extend(attribution_texts(obligations))
         hub = hub_url(upstream.name)
@@ -217,7 +226,7 @@ class _Builder:
         return self.organisations[name]
 
     def _python_package(self, name: str) -> Any:
-        package = spdx3.software_Package(_id=self.iri("pypi", name), name=name, creationInfo=self.creation,
+        package = spdx3.software_Package(_id=self.ids.make("pypi", name), name=name, creationInfo=self.creation,
                                          software_primaryPurpose=spdx3.software_SoftwarePurpose.library)
         package.externalIdentifier.append(_purl(f"pkg:pypi/{name.lower().replace('_', '-')}"))
         return package

@@ -40,6 +40,16 @@ class LicenseValue:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LicenseRefInfo:
+    """What both SPDX versions write for a ``LicenseRef-``: text, name, links and where the text came from."""
+
+    text: str
+    license_id: str | None
+    links: list[str]
+    comment: str | None
+
+
 def license_value(expression: str | None) -> LicenseValue:
     """Accept an expression only if every symbol is an SPDX id or a ``LicenseRef-``; else say why not."""
     if not expression:
@@ -60,24 +70,36 @@ def license_refs(expression: str | None) -> set[str]:
     return set(_LICENSE_REF_TOKEN.findall(expression or ""))
 
 
-def license_ref_text(report: ScanReport, ref: str) -> tuple[str, str | None, list[str]]:
-    """For a ``LicenseRef-``: a text saying where the licence is (the report holds no licence texts),
-    the fromscratch licence id when known, and links to it."""
+def license_ref_text(report: ScanReport, ref: str) -> LicenseRefInfo:
+    """Everything an SBOM says about a ``LicenseRef-``: its text from the report when the scan knows it
+    (a catalog reference text or the repository's own licence file), else a sentence saying where the
+    text is; the fromscratch licence id when known; and links to it."""
     detections = [d for d in report.licenses.detections if ref in license_refs(d.expression)]
     upstreams = [u for u in report.provenance.upstreams if ref in license_refs(u.license_expression)]
     ids = sorted({d.license_id for d in detections if d.license_id} | {u.license_id for u in upstreams if u.license_id})
+    card = report.card
+    declared_by_card = ref in license_refs(report.licenses.declared_expression)
+    links = [card.license_link] if (card and declared_by_card and card.license_link
+                                    and card.license_link.startswith(("http://", "https://"))) else []
+    known = next((t for t in report.licenses.texts if t.ref == ref), None)
+    if known is not None:
+        cut = f" Cut at {len(known.text):,} characters; the SHA-256 is of the whole text." if known.truncated else ""
+        return LicenseRefInfo(text=known.text, license_id=ids[0] if ids else None, links=links,
+                              comment=f"Text from {known.source} (SHA-256 {known.sha256}).{cut}")
     where = []
     if detections:
         where.append("found in this repository at " + ", ".join(d.source for d in detections))
     if upstreams:
         where.append("the licence of " + ", ".join(u.name for u in upstreams) + ", whose repositories carry the full text")
-    text = (f"The text of {ref} is not reproduced in this SBOM; fromscratch identified it"
+    text = (f"The text of {ref} is not known to fromscratch and is not reproduced in this SBOM; it was identified"
             + (f" as '{', '.join(ids)}'" if ids else "") + ": " + ("; ".join(where) or "no source recorded") + ".")
-    card = report.card
-    declared_by_card = ref in license_refs(report.licenses.declared_expression)
-    links = [card.license_link] if (card and declared_by_card and card.license_link
-                                    and card.license_link.startswith(("http://", "https://"))) else []
-    return text, (ids[0] if ids else None), links
+    return LicenseRefInfo(text=text, license_id=ids[0] if ids else None, links=links, comment=None)
+
+
+def file_license(report: ScanReport, path: str) -> str | None:
+    """The licence a repository file states: what it was identified as, or the LicenseRef of its own text."""
+    identified = next((d.expression for d in report.licenses.detections if d.source == path and d.expression), None)
+    return identified or next((t.ref for t in report.licenses.texts if t.source == path), None)
 
 
 def model_name(report: ScanReport) -> str:
@@ -109,6 +131,26 @@ def created_time(started_at: str) -> datetime:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
     return stamp.astimezone(timezone.utc).replace(microsecond=0)
+
+
+class IdMaker:
+    """Element ids from names, unique in order of use: names that slug alike ('org/a b', 'org/a-b') get -2, -3...
+
+    ``IdMaker("SPDXRef-", "-")`` makes SPDX 2.3 ids ('SPDXRef-Upstream-org-a-b'); an SPDX 3 document
+    passes its namespace and "/" to make IRIs.
+    """
+
+    def __init__(self, prefix: str, separator: str) -> None:
+        self._prefix, self._separator = prefix, separator
+        self._used: set[str] = set()
+
+    def make(self, kind: str, name: str) -> str:
+        base = f"{self._prefix}{kind}{self._separator}{slug(name)}"
+        candidate, n = base, 2
+        while candidate in self._used:
+            candidate, n = f"{base}-{n}", n + 1
+        self._used.add(candidate)
+        return candidate
 
 
 def hub_url(name: str) -> str | None:

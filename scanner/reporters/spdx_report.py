@@ -44,10 +44,12 @@ from spdx_tools.spdx.writer.write_utils import convert
 from scanner.errors import OutputError
 from scanner.report.model import RepoFile, ScanReport, Upstream
 from scanner.reporters.spdx_common import (
+    IdMaker,
     LicenseValue,
     attribution_texts,
     created_time,
     creator_comment,
+    file_license,
     hub_url,
     license_ref_text,
     license_refs,
@@ -81,9 +83,9 @@ def spdx_document(report: ScanReport) -> Document:
     name = model_name(report)
     packages = [_model_package(report, name)]
     relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, MODEL_ID)]
-    ids = _IdMaker()
+    ids = IdMaker("SPDXRef-", "-")
     for repo_file in report.target.files:
-        package = _file_package(repo_file, ids.make("File", repo_file.path))
+        package = _file_package(report, repo_file, ids.make("File", repo_file.path))
         packages.append(package)
         relationships.append(Relationship(MODEL_ID, RelationshipType.CONTAINS, package.spdx_id))
     for upstream in report.provenance.upstreams:
@@ -129,7 +131,8 @@ def _model_package(report: ScanReport, name: str) -> Package:
     return package
 
 
-def _file_package(repo_file: RepoFile, spdx_id: str) -> Package:
+def _file_package(report: ScanReport, repo_file: RepoFile, spdx_id: str) -> Package:
+    declared = license_value(file_license(report, repo_file.path))
     checksums = [Checksum(ChecksumAlgorithm.SHA256, repo_file.sha256)] if repo_file.sha256 else []
     note = f"{repo_file.kind.value} file, {repo_file.size} bytes, {repo_file.status.value}"
     if repo_file.note:
@@ -138,7 +141,8 @@ def _file_package(repo_file: RepoFile, spdx_id: str) -> Package:
         note += "; not hashed"
     return Package(spdx_id=spdx_id, name=repo_file.path, file_name=repo_file.path, download_location=SpdxNoAssertion(),
                    files_analyzed=False, checksums=checksums, license_concluded=SpdxNoAssertion(),
-                   license_declared=SpdxNoAssertion(), copyright_text=SpdxNoAssertion(), comment=note,
+                   license_declared=_declared(declared, none_when_missing=False), license_comment=declared.note or None,
+                   copyright_text=SpdxNoAssertion(), comment=note,
                    primary_package_purpose=PackagePurpose.FILE)
 
 
@@ -181,33 +185,18 @@ def _python_package(name: str, spdx_id: str) -> Package:
 
 
 def _extracted_licences(report: ScanReport, packages: list[Package]) -> list[ExtractedLicensingInfo]:
-    """One ExtractedLicensingInfo per LicenseRef used, saying where the text is (the report has no texts)."""
+    """One ExtractedLicensingInfo per LicenseRef used, with its text when the report carries it."""
     used: set[str] = set()
     for package in packages:
         if not isinstance(package.license_declared, (SpdxNone, SpdxNoAssertion)):
             used |= license_refs(str(package.license_declared))
     infos = []
     for ref in sorted(used):
-        text, license_id, links = license_ref_text(report, ref)
-        infos.append(ExtractedLicensingInfo(license_id=ref, extracted_text=text,
-                                            license_name=license_id or SpdxNoAssertion(), cross_references=links))
+        info = license_ref_text(report, ref)
+        infos.append(ExtractedLicensingInfo(license_id=ref, extracted_text=info.text, comment=info.comment,
+                                            license_name=info.license_id or SpdxNoAssertion(), cross_references=info.links))
     return infos
 
 
 def _purl(locator: str) -> ExternalPackageRef:
     return ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", locator)
-
-
-class _IdMaker:
-    """SPDX ids from names ('SPDXRef-File-model-00001-of-00004.safetensors'), made unique in order of use."""
-
-    def __init__(self) -> None:
-        self._used: set[str] = set()
-
-    def make(self, kind: str, name: str) -> str:
-        base = f"SPDXRef-{kind}-{slug(name)}"
-        candidate, n = base, 2
-        while candidate in self._used:
-            candidate, n = f"{base}-{n}", n + 1
-        self._used.add(candidate)
-        return candidate

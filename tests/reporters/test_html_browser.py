@@ -1,6 +1,8 @@
 """The HTML report in a real browser: sections render, hostile card text stays text, print works.
 
-Skipped (with the reason) when no Chromium is installed; ``.ci/run`` installs Debian's ``chromium``.
+Skipped (with the reason) when no Chromium is installed, unless FROMSCRATCH_REQUIRE_BROWSER=1: then
+they fail, so a CI machine that lost its browser cannot pass unnoticed (``.ci/run`` sets it and
+installs Debian's ``chromium``).
 Set FROMSCRATCH_UPDATE_SCREENSHOTS=1 to copy the screenshots into docs/.
 """
 
@@ -20,8 +22,18 @@ from scanner.pipeline import ScanOptions, run_scan
 from scanner.reporters.html_report import render_html
 
 BROWSER = find_browser()
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium found (install Debian's 'chromium' package, "
-                                                       "or set FROMSCRATCH_CHROMIUM to a Chrome/Chromium binary)")
+NO_BROWSER = ("no Chromium found (install Debian's 'chromium' package, "
+              "or set FROMSCRATCH_CHROMIUM to a Chrome/Chromium binary)")
+
+
+@pytest.fixture(autouse=True)
+def _browser_present():
+    """Skip without a browser, except where FROMSCRATCH_REQUIRE_BROWSER=1 (CI) makes a missing one a failure."""
+    if BROWSER is None:
+        if os.environ.get("FROMSCRATCH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{NO_BROWSER}, and FROMSCRATCH_REQUIRE_BROWSER=1 requires one", pytrace=False)
+        pytest.skip(NO_BROWSER)
+
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 PRINT_OPENS_DETAILS = "details::details-content { content-visibility: visible; display: block; }"
@@ -106,6 +118,9 @@ def test_screenshot_of_the_bundled_example(tmp_path, monkeypatch):
     report = run_scan("examples/hcx-mini", ScanOptions())
     page = _write(tmp_path, "hcx-mini.html", render_html(report))
     dom = dump_dom(BROWSER, tmp_path / "profile", page)
+    assert _title(dom) == "Not from scratch: examples/hcx-mini · fromscratch report"
+    text = unescape(re.sub(r"<[^>]+>", "", dom))
+    assert "Not from scratch" in text and "Needs review" not in text, "the docs would show a stale verdict"
     for section in SECTIONS:
         assert f'id="{section}"' in dom, f"section {section} missing"
     shot = screenshot(BROWSER, tmp_path / "profile", page, tmp_path / "hcx-mini.png", width=1200, height=2200)

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 from reporter_samples import ALERTS, IMG_PAYLOAD, KOREAN_CARD, SCRIPT_PAYLOAD, SVG_PAYLOAD
 
-from scanner.report.model import LayerSimilarity, RuleStatus
+from scanner.report.model import LayerSimilarity, RuleCategory, RuleResult, RuleStatus, Severity
 from scanner.reporters import palette
 from scanner.reporters.charts import NULL_BAND_Z, layer_chart, tokenizer_chart
-from scanner.reporters.html_report import MAX_TENSOR_ROWS, render_html
+from scanner.reporters.html_report import MAX_OPEN_CARDS, MAX_TENSOR_ROWS, render_html
 
 SECTIONS = ("verdict", "findings", "view-technical", "view-policy", "view-ethical", "components", "tokenizer",
             "architecture", "licences", "provenance", "code", "card", "waived", "problems", "reproducibility")
@@ -163,3 +163,53 @@ def _contrast(first: str, second: str) -> float:
 
     high, low = sorted((luminance(first), luminance(second)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def test_layer_chart_lists_but_does_not_draw_non_finite_similarities(vlm):
+    stats = vlm.components[0].lineage[0].statistics
+    layers = list(stats.per_layer)
+    layers[1] = replace(layers[1], similarity=float("nan"), z=float("nan"))
+    layers[2] = replace(layers[2], similarity=float("-inf"), z=float("inf"))
+    chart = layer_chart(replace(stats, per_layer=tuple(layers), effect_size=float("nan"), null_sd=float("nan")))
+    assert len(chart.points) == 64 and [p.drawn for p in chart.points[:4]] == [True, False, False, True]
+    assert (chart.points[1].similarity, chart.points[1].z, chart.points[1].y) == ("n/a", "n/a", "")
+    assert len(chart.polyline.split()) == 62 and "nan" not in chart.polyline.lower()
+    assert "2 without a finite similarity, not drawn" in chart.description
+    assert "median similarity n/a" in chart.description and chart.band_half_width == "0.000"
+    every_nan = replace(stats, per_layer=tuple(replace(layer, similarity=float("nan")) for layer in layers))
+    assert layer_chart(every_nan).polyline == ""
+
+
+def test_html_with_a_nan_similarity_renders_and_leaves_the_point_out(vlm):
+    component = vlm.components[0]
+    lineage = component.lineage[0]
+    layers = (replace(lineage.statistics.per_layer[0], similarity=float("nan")), *lineage.statistics.per_layer[1:])
+    broken = replace(lineage, statistics=replace(lineage.statistics, per_layer=layers))
+    report = replace(vlm, components=(replace(component, lineage=(broken, *component.lineage[1:])), *vlm.components[1:]))
+    html = render_html(report)
+    assert html.count('<circle class="point') == render_html(vlm).count('<circle class="point') - 1
+    assert '<td class="num">n/a</td>' in html and not re.search(r"[\s,\"=]nan[\s,\"]", html.lower())
+
+
+def test_hundreds_of_failures_show_the_most_severe_open_and_fold_the_rest(vlm):
+    severities = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+    failing = tuple(
+        RuleResult(id=f"technical.generated-{i:03d}", category=RuleCategory.TECHNICAL, severity=severities[i % 3],
+                   status=RuleStatus.FAIL, title=f"Generated {i}", message=f"Generated failure {i}.", how_to_fix="",
+                   references=(), evidence={})
+        for i in range(300))
+    html = render_html(replace(vlm, rules=failing + vlm.rules))
+    technical = html[html.index('id="view-technical"'):html.index('id="view-policy"')]
+    before_fold, folded = re.split(r"<details><summary>(?=\d+ more failed)", technical, maxsplit=1)
+    open_ids = re.findall(r'<article class="rule is-(?:fail|error)" id="rule-([\w.-]+)"', before_fold)
+    assert len(open_ids) == MAX_OPEN_CARDS
+    ranks = {s: n for n, s in enumerate(Severity)}
+    severity_of = {r.id: r.severity for r in failing + vlm.rules}
+    assert [ranks[severity_of[i]] for i in open_ids] == sorted(ranks[severity_of[i]] for i in open_ids)
+    assert all(severity_of[i] == Severity.ERROR for i in open_ids)
+    technical_open = [r for r in failing + vlm.rules
+                      if r.category == RuleCategory.TECHNICAL and r.status in (RuleStatus.FAIL, RuleStatus.ERROR)]
+    more = len(technical_open) - MAX_OPEN_CARDS
+    assert folded.startswith(f"{more} more failed or not evaluated (")
+    assert technical.count('<article class="rule is-') == len(technical_open) + sum(
+        r.category == RuleCategory.TECHNICAL and r.status == RuleStatus.WAIVED for r in vlm.rules)

@@ -112,3 +112,26 @@ def test_scan_writes_every_format_and_repeats_byte_for_byte(tmp_path, monkeypatc
     assert "examples/hcx-mini" in html and "2026-01-01T00:00:00Z" in html
     sbom = json.loads((first / "model.spdx.json").read_text(encoding="utf-8"))
     assert sbom["creationInfo"]["created"] == "2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("value", ["99999999999999", "-5", "1.5", "253402300800"])
+def test_scan_refuses_a_source_date_epoch_it_cannot_write_before_scanning(value, tmp_path, monkeypatch, capsys):
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the scan ran with an unusable SOURCE_DATE_EPOCH")
+
+    monkeypatch.setattr("scanner.cli.scan_cmd.run_scan", no_scan)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    monkeypatch.chdir(REPO)
+    assert main(["scan", "examples/hcx-mini", "--json", str(tmp_path / "r.json"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fromscratch: error: SOURCE_DATE_EPOCH={value!r} is not a time") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_last_writable_second_goes_through_every_format(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "253402300799")
+    monkeypatch.chdir(REPO)
+    assert main(["scan", "examples/hcx-mini", *_args(tmp_path), "-q"]) == 1
+    assert json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["run"]["started_at"] == "9999-12-31T23:59:59Z"
+    sbom = json.loads((tmp_path / "model.spdx.json").read_text(encoding="utf-8"))
+    assert sbom["creationInfo"]["created"] == "9999-12-31T23:59:59Z"

@@ -125,3 +125,13 @@ def test_the_bindings_refuse_what_3_0_1_forbids():
     incomplete = spdx3.Tool(_id="https://example.org/tool", name="t", creationInfo=spdx3.CreationInfo(specVersion="3.0.1"))
     with pytest.raises(ValueError, match="required"):
         spdx3.JSONLDSerializer().serialize_data(spdx3.SHACLObjectSet([incomplete]))
+
+
+def test_upstream_names_that_slug_alike_get_distinct_ids(vlm, tmp_path):
+    first = replace(vlm.provenance.upstreams[0], catalog_id=None, name="org/a b")
+    second = replace(first, name="org/a-b")
+    report = replace(vlm, provenance=replace(vlm.provenance, upstreams=(first, second)),
+                     code=replace(vlm.code, dependencies=("a b", "a-b")))
+    data, _ = read_back(report, tmp_path)
+    names = {e["name"]: e["spdxId"] for e in data["@graph"] if e.get("name") in ("org/a b", "org/a-b", "a b", "a-b")}
+    assert names["org/a-b"] == names["org/a b"] + "-2" and names["a-b"] == names["a b"] + "-2"
