@@ -69,14 +69,16 @@ def test_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     for error in run.file_errors:
         click.echo(f"ERROR {error}")
     for case in run.cases:
-        click.echo(f"{'PASS' if case.passed else 'FAIL'}  {case.file}: {case.name}")
+        click.echo(f"{'ERROR' if case.errored else 'PASS' if case.passed else 'FAIL'}  {case.file}: {case.name}")
         for difference in case.differences:
             click.echo(f"    {difference}")
-    failed = sum(1 for c in run.cases if not c.passed)
+    errored = sum(1 for c in run.cases if c.errored)
+    failed = sum(1 for c in run.cases if not c.passed) - errored
     if not run.cases and not run.file_errors:
         click.echo("no test files (*.test.yaml) found", err=True)
-    click.echo(f"{len(run.cases)} case{'s' if len(run.cases) != 1 else ''}: {len(run.cases) - failed} passed, "
-               f"{failed} failed" + (f"; {len(run.file_errors)} file error(s)" if run.file_errors else ""))
+    click.echo(f"{len(run.cases)} case{'s' if len(run.cases) != 1 else ''}: {len(run.cases) - failed - errored} passed, "
+               f"{failed} failed" + (f", {errored} could not run" if errored else "")
+               + (f"; {len(run.file_errors)} file error(s)" if run.file_errors else ""))
     ctx.exit(ExitCode.PASSED if run.ok else ExitCode.FAILED)
 
 
@@ -109,15 +111,17 @@ def explain(ctx: click.Context, report_file: Path, policy_ref: str | None, waive
 
 @policy.command(short_help="Scaffold a rule and its test.", epilog="\b\nExample:\n  fromscratch policy new ethical.dataset-card --category ethical --severity warning --dir my-rules")
 @click.argument("rule_id")
-@click.option("--category", type=click.Choice([c.value for c in RuleCategory]), default="technical", show_default=True)
+@click.option("--category", type=click.Choice([c.value for c in RuleCategory]),
+              help="The rule's category  [default: the id's prefix, e.g. ethical for ethical.x; else technical]")
 @click.option("--severity", type=click.Choice([s.value for s in Severity]), default="warning", show_default=True)
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("rules"),
               show_default=True, help="Folder for the rule; its test goes in DIR/tests.")
 @click.pass_context
-def new(ctx: click.Context, rule_id: str, category: str, severity: str, directory: Path) -> None:
+def new(ctx: click.Context, rule_id: str, category: str | None, severity: str, directory: Path) -> None:
     """Scaffold RULE_ID: a working rule file and a test file with a failing and a passing case."""
     try:
-        written = scaffold_rule(rule_id, category=RuleCategory(category), severity=Severity(severity), directory=directory)
+        written = scaffold_rule(rule_id, category=RuleCategory(category) if category else None,
+                                severity=Severity(severity), directory=directory)
     except FromScratchError as exc:
         _fail(ctx, exc)
         return

@@ -6,9 +6,11 @@ or divided by zero is *unknown*, not an exception. ``all`` is false as soon as o
 an absent fact from mattering; an unknown that does matter makes the rule's status ``error`` with
 the reason. ``exists`` looks at every item so the message can name every match.
 
-Work is bounded: each rule may take at most ``MAX_STEPS`` steps (a node visit or a list item), keeps
-at most ``MAX_WITNESSES`` matches per node and records at most ``MAX_EVIDENCE`` facts. Facts are finite
-and the language has no recursion, so these caps bound time and memory whatever the rule says.
+Work is bounded: one evaluation of a policy (all its rules together) may take at most ``MAX_STEPS``
+steps (a node visit or a list item), shared through a ``StepBudget``; a per-rule cap alone would let
+a policy of many heavy rules run for minutes. Each rule keeps at most ``MAX_WITNESSES`` matches per
+node and records at most ``MAX_EVIDENCE`` facts. Facts are finite and the language has no recursion,
+so these caps bound time and memory whatever the rules say.
 """
 
 from __future__ import annotations
@@ -77,15 +79,37 @@ class Outcome:
 
 
 class Unknown(Exception):
-    """A value could not be read or computed; ``reason`` says which and why."""
+    """A value could not be read or computed; ``reason`` says which and why.
 
-    def __init__(self, reason: str) -> None:
+    ``located`` says the reason already names where (a division's own position), so the comparison
+    that needed the value does not add its position too.
+    """
+
+    def __init__(self, reason: str, *, located: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.located = located
 
 
 class BudgetExceeded(Exception):
-    """The rule took more than ``MAX_STEPS`` steps."""
+    """The evaluation's rules together took more than their ``StepBudget``."""
+
+
+class StepBudget:
+    """The steps left for one evaluation, shared by all its rules so the whole policy is bounded."""
+
+    def __init__(self) -> None:
+        self.limit = MAX_STEPS
+        self.used = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.limit
+
+    def take(self) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise BudgetExceeded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,19 +125,17 @@ class RuleRun:
 class Evaluator:
     """Evaluates conditions over one set of facts with one rule's parameter values."""
 
-    def __init__(self, facts: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def __init__(self, facts: Mapping[str, Any], params: Mapping[str, Any], budget: StepBudget) -> None:
         self.facts = facts
         self.params = params
+        self.budget = budget
         self.evidence: dict[str, Any] = {}
         self.dropped = 0
-        self.steps = 0
 
     # ----------------------------------------------------------------------- bookkeeping
 
     def _step(self) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise BudgetExceeded
+        self.budget.take()
 
     def _record(self, path: str, value: Any) -> None:
         if path in self.evidence:
@@ -259,7 +281,7 @@ class Evaluator:
                     self._record(f"({type(side).__name__.lower()} at {side.at})", value)
             holds = _apply(node.op, left, right, left_path or "the value")
         except Unknown as exc:
-            return Outcome(Truth.UNKNOWN, reasons=[f"{exc.reason} ({node.at})"])
+            return Outcome(Truth.UNKNOWN, reasons=[exc.reason if exc.located else f"{exc.reason} ({node.at})"])
         return Outcome(Truth.TRUE, [env]) if holds else Outcome(Truth.FALSE)
 
     # ----------------------------------------------------------------------- operands
@@ -311,16 +333,16 @@ class Evaluator:
         denominator, path = self.operand(node.denominator, env)
         for value in (numerator, denominator):
             if not _is_number(value):
-                raise Unknown(f"divide needs numbers, got {_kind(value)} ({node.at})")
+                raise Unknown(f"divide at {node.at} needs numbers, got {_kind(value)}", located=True)
         if denominator == 0:
             named = f" ({path} is 0)" if path else ""
-            raise Unknown(f"division by zero at {node.at}{named}")
+            raise Unknown(f"division by zero at {node.at}{named}", located=True)
         try:
             result = numerator / denominator
         except OverflowError:
             result = math.inf
         if not math.isfinite(result):
-            raise Unknown(f"division at {node.at} overflowed")
+            raise Unknown(f"division at {node.at} overflowed", located=True)
         return result
 
     # ----------------------------------------------------------------------- messages
@@ -338,9 +360,12 @@ class Evaluator:
 
 
 def run_rule(applies_when: Condition | None, condition: Condition, facts: Mapping[str, Any],
-             params: Mapping[str, Any]) -> tuple[RuleRun, Evaluator]:
-    """Evaluate a rule; the evaluator is returned for rendering its messages."""
-    evaluator = Evaluator(facts, params)
+             params: Mapping[str, Any], budget: StepBudget) -> tuple[RuleRun, Evaluator]:
+    """Evaluate a rule within what is left of ``budget``; the evaluator is returned for rendering its messages."""
+    evaluator = Evaluator(facts, params, budget)
+    if budget.exhausted:
+        return _run(RuleStatus.ERROR, (), evaluator, [f"skipped because earlier rules used up the policy's budget of "
+                                                      f"{budget.limit:,} steps"]), evaluator
     try:
         if applies_when is not None:
             gate = evaluator.condition(applies_when, {})
@@ -349,8 +374,8 @@ def run_rule(applies_when: Condition | None, condition: Condition, facts: Mappin
                 return _run(status, (), evaluator, gate.reasons), evaluator
         outcome = evaluator.condition(condition, {})
     except BudgetExceeded:
-        return _run(RuleStatus.ERROR, (), evaluator, [f"evaluation stopped after {MAX_STEPS:,} steps; "
-                                             "narrow the rule's exists/every/count"]), evaluator
+        return _run(RuleStatus.ERROR, (), evaluator, [f"evaluation stopped: the policy's budget of {budget.limit:,} "
+                                                      "steps ran out; narrow this rule's exists/every/count"]), evaluator
     status = {Truth.TRUE: RuleStatus.FAIL, Truth.FALSE: RuleStatus.PASS, Truth.UNKNOWN: RuleStatus.ERROR}[outcome.truth]
     return _run(status, outcome.witnesses, evaluator, outcome.reasons), evaluator
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scanner.codec import to_jsonable
-from scanner.policy.engine import Bindings, Evaluator, RuleRun, run_rule
+from scanner.policy.engine import Bindings, Evaluator, RuleRun, StepBudget, run_rule
 from scanner.policy.model import (
     Evaluation,
     Policy,
@@ -30,15 +30,17 @@ def evaluate(policy: Policy, facts: Facts, *, waivers: Waivers | None = None, to
     """Judge ``facts`` (a ``Facts`` or a whole ``ScanReport``) by ``policy``.
 
     ``today`` decides which waivers have expired (default: today in UTC, or SOURCE_DATE_EPOCH's day).
-    Results come failures first, then errors, waived, passed and not applicable; within each, by
+    All rules share one step budget (``engine.MAX_STEPS``): once it is used up, the remaining rules
+    are ``error`` rather than the scan taking minutes. Results come failures first, then errors, waived, passed and not applicable; within each, by
     severity, then in the policy's order.
     """
     data = facts_json(facts)
     day = today or default_today()
     entries = waivers.entries if waivers is not None else ()
+    budget = StepBudget()
     results: list[tuple[int, RuleResult]] = []
     for order, selection in enumerate(policy.selections):
-        results.extend((order, r) for r in judge(selection, data, entries, day))
+        results.extend((order, r) for r in judge(selection, data, entries, day, budget))
     results.sort(key=lambda pair: (STATUS_ORDER.index(pair[1].status), SEVERITY_ORDER.index(pair[1].severity), pair[0]))
     ordered = tuple(r for _, r in results)
     return Evaluation(policy=policy.info, rules=ordered, verdict=decide(policy, ordered))
@@ -49,10 +51,11 @@ def facts_json(facts: Facts) -> dict[str, Any]:
     return {f.name: to_jsonable(getattr(facts, f.name)) for f in dataclasses.fields(Facts)}
 
 
-def judge(selection: RuleSelection, data: Mapping[str, Any], waivers: tuple[WaiverEntry, ...], today: dt.date) -> list[RuleResult]:
+def judge(selection: RuleSelection, data: Mapping[str, Any], waivers: tuple[WaiverEntry, ...], today: dt.date,
+          budget: StepBudget) -> list[RuleResult]:
     """One rule's results: usually one; a failure split by waivers gives one per waiver used plus the rest."""
     rule = selection.rule
-    run, evaluator = run_rule(rule.applies_when, rule.condition, data, selection.parameters)
+    run, evaluator = run_rule(rule.applies_when, rule.condition, data, selection.parameters, budget)
 
     def result(status: RuleStatus, message: str, waiver: Waiver | None = None) -> RuleResult:
         return RuleResult(id=rule.id, category=rule.category, severity=selection.severity, status=status,

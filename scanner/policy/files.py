@@ -28,8 +28,11 @@ from scanner.yamlsafe import Located, load_yaml
 
 MAX_POLICY_FILE_BYTES = 1 << 20
 MAX_TEST_FILE_BYTES = 2 << 20
+MAX_NODES = 50_000  # the largest bundled file has under 500; parsing 50,000 takes about two seconds
 MAX_NESTING = 48  # YAML levels; every checker and the evaluator recurse over conditions
 RULE_FILE, POLICY_FILE, WAIVER_FILE, TEST_FILE = "rules", "policy", "waivers", "tests"
+KIND_NAMES = {RULE_FILE: "a rule file", POLICY_FILE: "a policy", WAIVER_FILE: "a waivers file", TEST_FILE: "a test file"}
+KIND_MARKS = "a rule file has 'rules', a policy 'id', a waivers file 'waivers', a test file 'cases'"
 SCHEMA_FOR = {RULE_FILE: rule_schema, POLICY_FILE: policy_schema, WAIVER_FILE: waiver_schema, TEST_FILE: policy_test_schema}
 YAML_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
@@ -63,9 +66,10 @@ def read_bytes(path: Path, name: str, max_bytes: int) -> bytes:
     return data
 
 
-def parse_yaml(data: bytes, name: str, max_bytes: int) -> Located:
+def parse_yaml(data: bytes, name: str, max_bytes: int, max_nodes: int = MAX_NODES) -> Located:
+    """Safe YAML with the position of every node, refused past ``MAX_NESTING`` levels or ``max_nodes`` nodes."""
     try:
-        located = load_yaml(data, name, max_bytes=max_bytes)
+        located = load_yaml(data, name, max_bytes=max_bytes, max_nodes=max_nodes)
     except DataFileError as exc:
         raise PolicyFileError([str(exc)]) from None
     too_deep = next((path for path in located.positions if len(path) > MAX_NESTING), None)
@@ -101,12 +105,14 @@ def load_checked(path: Path, expected: str | None = None, *, name: str | None = 
     max_bytes = MAX_TEST_FILE_BYTES if expected == TEST_FILE or path.name.endswith(TEST_SUFFIXES) else MAX_POLICY_FILE_BYTES
     raw = read_bytes(path, name, max_bytes)
     located = parse_yaml(raw, name, max_bytes)
-    kind = expected or file_kind(located.data)
+    found = file_kind(located.data)
+    kind = expected or found
     if not isinstance(located.data, dict):
         raise PolicyFileError([f"{name}:1:1: expected a mapping with format_version and the file's content"])
     if kind is None:
-        raise PolicyFileError([f"{name}:1:1: cannot tell what this file is: a rule file has 'rules', a policy 'id', "
-                               f"a waivers file 'waivers', a test file 'cases'"])
+        raise PolicyFileError([f"{name}:1:1: cannot tell what this file is: {KIND_MARKS}"])
+    if found is not None and found != kind:  # checking it against the wrong schema would list every key
+        raise PolicyFileError([f"{name}:1:1: this is {KIND_NAMES[found]}, not {KIND_NAMES[kind]} ({KIND_MARKS})"])
     if keep_going:
         found = schema_problems(located, SCHEMA_FOR[kind]())
         if any(len(p) < 2 for p, _ in found):

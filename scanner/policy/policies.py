@@ -10,7 +10,6 @@ entries that can never apply.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +31,13 @@ from scanner.policy.model import (
     RuleSelection,
     VerdictEntry,
 )
-from scanner.policy.rules import RuleBook, load_rule_book, sorted_messages
+from scanner.policy.rules import (
+    RuleBook,
+    load_rule_book,
+    rule_dirs_of,
+    sorted_messages,
+    unknown_rule_id,
+)
 from scanner.policy.typecheck import (
     ParamValue,
     parameter_value_problems,
@@ -42,6 +47,7 @@ from scanner.report.model import RuleCategory, RuleStatus, Severity, VerdictStat
 from scanner.yamlsafe import Located
 
 MAX_EXTENDS = 8
+MAX_LISTED = 5
 
 DEFAULT_FIRST_MATCH = (
     VerdictEntry(statuses=frozenset({RuleStatus.FAIL}), categories=None, severities=frozenset({Severity.ERROR}),
@@ -161,7 +167,9 @@ def _merge(chain: list[_Layer], problems: list[tuple[str, str]]) -> tuple[dict[s
     rule_dirs: list[Path] = []
     for depth, layer in enumerate(chain):
         data, where = layer.located.data, layer.located.where
-        rule_dirs.extend(layer.path.parent / d for d in data.get("rule_dirs", ()))
+        folders, missing = rule_dirs_of(layer.located, layer.path.parent)
+        rule_dirs.extend(folders)
+        problems.extend(missing)
         for index, rule_id in enumerate(data.get("exclude", ())):
             if depth == 0:
                 problems.append((where(("exclude", index)), "'exclude' drops rules of an extended policy; this policy extends none"))
@@ -192,9 +200,7 @@ def _select(pending: Mapping[str, _Pending], book: RuleBook, problems: list[tupl
     for item in pending.values():
         rule = book.rules.get(item.id)
         if rule is None:
-            close = difflib.get_close_matches(item.id, list(book.rules), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append((item.at, f"unknown rule id '{item.id}'{hint}"))
+            problems.append((item.at, unknown_rule_id(item.id, book.rules)))
             continue
         values = {n: ParamValue(value=p.default, at=p.default_at) for n, p in rule.parameters.items()}
         for name, given in (item.parameters or {}).items():
@@ -242,7 +248,25 @@ def _verdict(verdict: tuple[dict, Located] | None, selections: tuple[RuleSelecti
         if not unknown and not any(_could_match(entry, s) for s in selections):
             problems.append((entry.at, f"this verdict entry can never apply: no rule of the policy has {_criteria(entry)}"))
         entries.append(entry)
-    return tuple(entries), VerdictStatus(data["otherwise"])
+    otherwise = VerdictStatus(data["otherwise"])
+    if otherwise is VerdictStatus.FROM_SCRATCH:
+        silent = [s.rule.id for s in selections if s.severity is not Severity.INFO and not _errors_covered(entries, s)]
+        if silent:
+            named = ", ".join(silent[:MAX_LISTED]) + (f" and {len(silent) - MAX_LISTED} more" if len(silent) > MAX_LISTED else "")
+            problems.append((located.where(("verdict", "otherwise")),
+                             f"a rule that cannot be evaluated would pass as from_scratch: no verdict entry covers "
+                             f"status error for {named}; add one such as {{when: {{status: error}}, then: needs_review}}"))
+    return tuple(entries), otherwise
+
+
+def _errors_covered(entries: list[VerdictEntry], selection: RuleSelection) -> bool:
+    """Whether some entry turns an ``error`` outcome of this rule into a verdict other than from_scratch.
+
+    Without one, a policy would call a model from scratch exactly when its evidence could not be
+    read. Info rules are exempt: their outcomes are for information, like the default combination's.
+    """
+    return any(e.then is not VerdictStatus.FROM_SCRATCH and (e.statuses is None or RuleStatus.ERROR in e.statuses)
+               and _could_match(e, selection) for e in entries)
 
 
 def _criteria(entry: VerdictEntry) -> str:

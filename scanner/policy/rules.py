@@ -7,7 +7,8 @@ one pass; a rule id defined twice is an error naming both places.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,10 @@ def _rule(located: Located, data: dict, path: tuple, problems: list[tuple[str, s
                 templates[key] = parse_template(data[key], where((*path, key)))
             except TemplateError as exc:
                 problems.append((where((*path, key)), f"{key}: {exc}"))
+    named = id_category(data["id"])
+    if named is not None and named.value != data["category"]:
+        problems.append((where((*path, "id")), f"rule id '{data['id']}' says category {named.value}, but its category "
+                                               f"is {data['category']}: ids are '<category>.<name>'"))
     checks = check_rule(params=params, applies_when=applies_when, condition=condition, templates=templates)
     problems.extend(checks.errors)
     defaults = {n: ParamValue(value=p.default, at=p.default_at, items_at=_items_at(located, (*path, "parameters", n, "default"), p.default))
@@ -104,6 +109,12 @@ def _rule(located: Located, data: dict, path: tuple, problems: list[tuple[str, s
     )
 
 
+def id_category(rule_id: str) -> RuleCategory | None:
+    """The category a rule id's prefix names (``ethical`` for ``ethical.x``), or None for another prefix."""
+    prefix = rule_id.partition(".")[0]
+    return RuleCategory(prefix) if prefix in {c.value for c in RuleCategory} else None
+
+
 def _items_at(located: Located, path: tuple, value: object) -> tuple[str, ...]:
     return tuple(located.where((*path, i)) for i in range(len(value))) if isinstance(value, list) else ()
 
@@ -111,6 +122,20 @@ def _items_at(located: Located, path: tuple, value: object) -> tuple[str, ...]:
 def _type_phrase(param_type: str) -> str:
     return {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
             "list": "a list of values"}[param_type]
+
+
+def rule_dirs_of(located: Located, base: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The ``rule_dirs`` a policy or test file names (relative to ``base``) that exist, and a problem at
+    the entry of each that does not, so the message points into the file that named it."""
+    found: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    for index, name in enumerate(located.data.get("rule_dirs", ())):
+        folder = base / name
+        if folder.is_dir():
+            found.append(folder)
+        else:
+            problems.append((located.where(("rule_dirs", index)), f"rule folder '{folder}' does not exist"))
+    return found, problems
 
 
 def load_rule_book(rule_dirs: Iterable[Path] = (), rule_files: Iterable[Path] = ()) -> RuleBook:
@@ -143,6 +168,29 @@ def load_rule_book(rule_dirs: Iterable[Path] = (), rule_files: Iterable[Path] = 
     if problems:
         raise PolicyFileError(problems)
     return RuleBook(rules=rules, files=files)
+
+
+def unknown_rule_id(rule_id: str, known: Collection[str]) -> str:
+    """``unknown rule id 'X'``, with the closest known id as a hint."""
+    hint = closest_rule_id(rule_id, known)
+    return f"unknown rule id '{rule_id}'" + (f" (did you mean '{hint}'?)" if hint else "")
+
+
+def closest_rule_id(rule_id: str, known: Collection[str]) -> str | None:
+    """The known id ``rule_id`` was probably meant to be, if any.
+
+    Names (after the dot) of the same category come first: over all ids, ``technical.nonexistent``
+    would suggest ``ethical.licence-inconsistent``, and the shared ``technical.`` prefix makes any
+    two technical ids look alike. Another category is suggested only for a nearly equal name (a
+    wrong prefix).
+    """
+    category, _, name = rule_id.partition(".")
+    for in_category, cutoff in ((True, 0.6), (False, 0.85)):
+        by_name = {k.partition(".")[2]: k for k in sorted(known) if (k.partition(".")[0] == category) == in_category}
+        close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=cutoff)
+        if close:
+            return by_name[close[0]]
+    return None
 
 
 def sorted_messages(problems: Iterable[tuple[str, str]]) -> list[str]:

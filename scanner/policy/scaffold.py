@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from scanner.errors import FromScratchError
+from scanner.policy.rules import id_category
 from scanner.policy.schemas import RULE_ID_PATTERN
 from scanner.report.model import RuleCategory, Severity
 
@@ -72,19 +73,31 @@ cases:
 """
 
 
-def scaffold_rule(rule_id: str, *, category: RuleCategory, severity: Severity, directory: Path) -> list[Path]:
-    """Write ``<directory>/<rule_id>.yaml`` and ``<directory>/tests/<rule_id>.test.yaml``; refuse to overwrite."""
+def scaffold_rule(rule_id: str, *, category: RuleCategory | None, severity: Severity, directory: Path) -> list[Path]:
+    """Write ``<directory>/<rule_id>.yaml`` and ``<directory>/tests/<rule_id>.test.yaml``; refuse to overwrite.
+
+    ``category`` defaults to the one the id's prefix names (``ethical.x`` is ethical), else technical;
+    a category that contradicts the prefix is refused, since ``policy validate`` would reject the file.
+    """
+    named = id_category(rule_id)
+    chosen = category or named or RuleCategory.TECHNICAL
     if not re.match(RULE_ID_PATTERN, rule_id):
         raise FromScratchError(f"'{rule_id}' is not a rule id: lower-case words joined by '-', with a dot after "
-                               f"the first, e.g. '{category.value}.my-rule'")
+                               f"the first, e.g. '{chosen.value}.my-rule'")
+    if named is not None and named is not chosen:
+        raise FromScratchError(f"rule id '{rule_id}' says category {named.value}, but --category is {chosen.value}: "
+                               f"ids are '<category>.<name>'")
     rule_file = directory / f"{rule_id}.yaml"
     test_file = directory / "tests" / f"{rule_id}.test.yaml"
     for path in (rule_file, test_file):
         if path.exists():
             raise FromScratchError(f"{path} already exists; choose another rule id or remove it")
-    test_file.parent.mkdir(parents=True, exist_ok=True)
-    rule_file.write_text(RULE_TEMPLATE.format(rule_id=rule_id, category=category.value, severity=severity.value),
-                         encoding="utf-8")
-    test_file.write_text(TEST_TEMPLATE.format(rule_id=rule_id, tests_dir=test_file.parent.as_posix(),
-                                              failing_verdict=VERDICT_FOR_FAILURE[severity]), encoding="utf-8")
+    try:
+        test_file.parent.mkdir(parents=True, exist_ok=True)
+        rule_file.write_text(RULE_TEMPLATE.format(rule_id=rule_id, category=chosen.value, severity=severity.value),
+                             encoding="utf-8")
+        test_file.write_text(TEST_TEMPLATE.format(rule_id=rule_id, tests_dir=test_file.parent.as_posix(),
+                                                  failing_verdict=VERDICT_FOR_FAILURE[severity]), encoding="utf-8")
+    except OSError as exc:
+        raise FromScratchError(f"cannot write the rule under '{directory}': {exc.strerror or exc}") from None
     return [rule_file, test_file]

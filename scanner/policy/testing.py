@@ -18,7 +18,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -34,12 +34,19 @@ from scanner.policy.files import (
     parse_yaml,
     read_bytes,
 )
-from scanner.policy.model import Policy, PolicyFileError
+from scanner.errors import FromScratchError
+from scanner.policy.model import Policy, PolicyFileError, Waivers
 from scanner.policy.policies import load_policy_file, policy_for_rules, policy_path
-from scanner.policy.rules import load_rule_book, position_key
-from scanner.policy.waivers import load_waivers
+from scanner.policy.rules import (
+    closest_rule_id,
+    load_rule_book,
+    position_key,
+    rule_dirs_of,
+    sorted_messages,
+)
+from scanner.policy.waivers import load_waivers, real_date
 from scanner.report.model import SCHEMA_VERSION, Facts, RuleResult, RuleStatus
-from scanner.yamlsafe import Located
+from scanner.yamlsafe import MAX_NODES as MAX_YAML_NODES, Located
 
 frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
@@ -58,11 +65,12 @@ SPECIAL_DEFAULTS: dict[str, Any] = {
 
 @frozen
 class CaseOutcome:
-    """One case: passed or not, and every difference between expected and actual."""
+    """One case: passed or not, and every difference between expected and actual (or why it could not run)."""
 
     file: str
     name: str
     differences: tuple[str, ...]
+    errored: bool = False  # the case could not run (its differences say why)
 
     @property
     def passed(self) -> bool:
@@ -90,6 +98,7 @@ def find_test_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def run_tests(paths: Iterable[Path]) -> TestRun:
+    """Run every case of every test file; a case that cannot run is reported and the others still run."""
     policies: dict[Any, Policy] = {}
     cases: list[CaseOutcome] = []
     errors: list[str] = []
@@ -99,24 +108,81 @@ def run_tests(paths: Iterable[Path]) -> TestRun:
         except PolicyFileError as exc:
             errors.extend(exc.messages)
             continue
-        for index, case in enumerate(located.data["cases"]):
-            try:
-                differences = _run_case(path, located, index, case, policies)
-            except PolicyFileError as exc:
-                differences = list(exc.messages)
-            cases.append(CaseOutcome(file=located.filename, name=case["name"], differences=tuple(differences)))
+        cases.extend(_run_case(path, located, index, case, policies) for index, case in enumerate(located.data["cases"]))
     return TestRun(cases=tuple(cases), file_errors=tuple(errors))
 
 
-def _run_case(path: Path, located: Located, index: int, case: dict, policies: dict[Any, Policy]) -> list[str]:
+def check_cases(path: Path, located: Located) -> list[str]:
+    """What ``policy validate`` checks of a schema-valid test file without running it: each case's
+    policy, facts (paths and types), facts file, repository folder, waivers file, ``today`` and the
+    rules it expects. Repositories are not scanned; that is ``policy test``'s work."""
+    policies: dict[Any, Policy] = {}
+    problems: list[str] = []
+    for index, case in enumerate(located.data["cases"]):
+        try:
+            _prepare(path, located, index, case, policies, scan=False)
+        except FromScratchError as exc:
+            problems.extend(_case_messages(exc, located, index))
+    return problems
+
+
+def _run_case(path: Path, located: Located, index: int, case: dict, policies: dict[Any, Policy]) -> CaseOutcome:
+    try:
+        setup = _prepare(path, located, index, case, policies, scan=True)
+        evaluation = evaluate(setup.policy, setup.facts, waivers=setup.waivers, today=setup.today)
+    except FromScratchError as exc:  # e.g. a repository that cannot be scanned: this case errs, the rest run
+        return CaseOutcome(file=located.filename, name=case["name"], differences=_case_messages(exc, located, index),
+                           errored=True)
+    differences = _differences(case["expect"], evaluation.rules, evaluation.verdict.status.value,
+                               evaluation.verdict.summary)
+    return CaseOutcome(file=located.filename, name=case["name"], differences=tuple(differences))
+
+
+def _case_messages(exc: FromScratchError, located: Located, index: int) -> tuple[str, ...]:
+    """The error's lines, each pointing into the test file: other files' messages get the case's position first."""
+    messages = exc.messages if isinstance(exc, PolicyFileError) else tuple(str(exc).splitlines())
+    at = located.where(("cases", index))
+    return tuple(m if m.startswith(f"{located.filename}:") else f"{at}: {m}" for m in messages)
+
+
+@frozen
+class _Setup:
+    """What a case is evaluated with; ``facts`` is None for a repository case checked without a scan."""
+
+    policy: Policy
+    facts: Facts | None
+    waivers: Waivers | None
+    today: dt.date | None
+
+
+def _prepare(path: Path, located: Located, index: int, case: dict, policies: dict[Any, Policy], *, scan: bool) -> _Setup:
+    """Load everything a case names, raising ``PolicyFileError`` with the problems of all its parts at once."""
     base = ("cases", index)
-    policy = _policy_for(path, located, case, base, policies)
-    facts = _facts(path, located, case, base)
-    waivers = load_waivers(path.parent / case["waivers"]) if "waivers" in case else None
-    today = dt.date.fromisoformat(case["today"]) if "today" in case else None
-    evaluation = evaluate(policy, facts, waivers=waivers, today=today)
-    return _differences(case["expect"], evaluation.rules, evaluation.verdict.status.value, evaluation.verdict.summary,
-                        located.where((*base, "expect")))
+    problems: list[str] = []
+
+    def attempt(load: Callable[[], Any]) -> Any:
+        try:
+            return load()
+        except PolicyFileError as exc:
+            problems.extend(exc.messages)
+            return None
+
+    policy = attempt(lambda: _policy_for(path, located, case, base, policies))
+    facts = attempt(lambda: _facts(path, located, case, base, scan=scan))
+    waivers = attempt(lambda: load_waivers(path.parent / case["waivers"])) if "waivers" in case else None
+    today = real_date(case["today"]) if "today" in case else None
+    if "today" in case and today is None:
+        problems.append(f"{located.where((*base, 'today'))}: '{case['today']}' is not a real date")
+    if policy is not None:
+        applied = [s.rule.id for s in policy.selections]
+        for rule_id in case["expect"].get("rules", {}):
+            if rule_id not in applied:
+                hint = closest_rule_id(rule_id, applied)
+                problems.append(f"{located.where((*base, 'expect', 'rules', rule_id))}: policy {policy.id} does not "
+                                f"apply rule '{rule_id}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+    if problems:
+        raise PolicyFileError(problems)
+    return _Setup(policy=policy, facts=facts, waivers=waivers, today=today)
 
 
 def _policy_for(path: Path, located: Located, case: dict, base: tuple, cache: dict[Any, Policy]) -> Policy:
@@ -130,11 +196,16 @@ def _policy_for(path: Path, located: Located, case: dict, base: tuple, cache: di
             raise PolicyFileError([f"{where}: {exc}"]) from None
         key = policy_file.resolve()
         if key not in cache:
-            cache[key] = load_policy_file(policy_file)
+            try:
+                cache[key] = load_policy_file(policy_file)
+            except PolicyFileError as exc:  # said once per 'policy:' line, not once per case
+                raise PolicyFileError([f"{where}: {m}" for m in exc.messages]) from None
         return cache[key]
     if "rules" not in data:
         raise PolicyFileError([f"{located.where(base)}: the case has no policy: set 'policy' (or 'rules') in the file or the case"])
-    rule_dirs = tuple(path.parent / d for d in data.get("rule_dirs", ()))
+    rule_dirs, missing = rule_dirs_of(located, path.parent)
+    if missing:
+        raise PolicyFileError(sorted_messages(missing))
     key = (tuple(data["rules"]), tuple(d.resolve() for d in rule_dirs))
     if key not in cache:
         book = load_rule_book(rule_dirs)
@@ -143,7 +214,7 @@ def _policy_for(path: Path, located: Located, case: dict, base: tuple, cache: di
     return cache[key]
 
 
-def _facts(path: Path, located: Located, case: dict, base: tuple) -> Facts:
+def _facts(path: Path, located: Located, case: dict, base: tuple, *, scan: bool) -> Facts | None:
     if "facts" in case:
         return facts_from_partial(case["facts"], located, (*base, "facts"))
     if "facts_file" in case:
@@ -156,6 +227,8 @@ def _facts(path: Path, located: Located, case: dict, base: tuple) -> Facts:
     repo = path.parent / case["repo"]
     if not repo.is_dir():
         raise PolicyFileError([f"{located.where((*base, 'repo'))}: repository folder '{repo}' not found"])
+    if not scan:
+        return None
     return scan_facts(str(repo), ScanOptions(read_weights=case.get("read_weights", True)))
 
 
@@ -171,7 +244,7 @@ def _facts_file(path: Path) -> Facts:
             raise PolicyFileError([f"{name}: JSON nested too deeply"]) from None
         located = Located(data, {(): (1, 1)}, name)
     else:
-        located = parse_yaml(raw, name, MAX_FACTS_FILE_BYTES)
+        located = parse_yaml(raw, name, MAX_FACTS_FILE_BYTES, MAX_YAML_NODES)
     data = located.data
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k not in REPORT_ONLY_KEYS}
@@ -255,7 +328,7 @@ def _decode_error(message: str, located: Located, at: tuple) -> str:
     return f"{located.where((*at, *parts))}: {match.group(2)}"
 
 
-def _differences(expect: dict, results: tuple[RuleResult, ...], verdict: str, summary: str, at: str) -> list[str]:
+def _differences(expect: dict, results: tuple[RuleResult, ...], verdict: str, summary: str) -> list[str]:
     out = []
     if "verdict" in expect and expect["verdict"] != verdict:
         out.append(f"verdict: expected {expect['verdict']}, got {verdict}\n      {summary}")
@@ -263,10 +336,7 @@ def _differences(expect: dict, results: tuple[RuleResult, ...], verdict: str, su
     for result in results:
         by_rule.setdefault(result.id, []).append(result)
     for rule_id, wanted in expect.get("rules", {}).items():
-        got = by_rule.get(rule_id)
-        if not got:
-            out.append(f"{rule_id}: expected {wanted}, but the policy does not apply this rule ({at})")
-            continue
+        got = by_rule[rule_id]  # _prepare checked that the policy applies it
         status = _overall(got)
         if status != wanted:
             messages = "; ".join(f"[{r.status.value}] {r.message}" for r in got)

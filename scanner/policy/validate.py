@@ -3,7 +3,8 @@
 Each file's kind is told from its top-level keys. Rule files are checked in full and together
 with the bundled rules (a duplicate id across files is an error); policies are loaded exactly as
 a scan would load them; waivers must name rules that exist; test files are checked against their
-schema (``policy test`` runs them). Problems of one rule never hide those of the others.
+schema, then each case's policy, facts, files, ``today`` and expected rules are checked without
+running it (``policy test`` runs them). Problems of one rule never hide those of the others.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from scanner.policy.model import PolicyFileError
 from scanner.policy.policies import load_policy_file
 from scanner.policy.rules import load_rule_book, load_rule_file, position_key
 from scanner.policy.schemas import policy_test_schema, schema_errors
+from scanner.policy.testing import check_cases
 from scanner.policy.waivers import load_waivers
 
 frozen = dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +64,7 @@ def validate_files(paths: Iterable[Path]) -> Validation:
         files.append((located.filename, kind))
         by_kind[kind].append(path)
         if kind == TEST_FILE:
-            problems.extend(schema_errors(located, policy_test_schema()))
+            problems.extend(schema_errors(located, policy_test_schema()) or check_cases(path, located))
     known_rules: set[str] = set()
     for path in by_kind[RULE_FILE]:
         try:
@@ -80,10 +82,7 @@ def validate_files(paths: Iterable[Path]) -> Validation:
             problems.extend(exc.messages)
     for path in by_kind[WAIVER_FILE]:
         try:
-            waivers = load_waivers(path)
+            load_waivers(path, known_rules=known_rules)
         except PolicyFileError as exc:
             problems.extend(exc.messages)
-            continue
-        problems.extend(f"{entry.at}: unknown rule id '{entry.waiver.rule_id}'" for entry in waivers.entries
-                        if entry.waiver.rule_id not in known_rules)
     return Validation(files=tuple(files), problems=tuple(sorted(dict.fromkeys(problems), key=position_key)))

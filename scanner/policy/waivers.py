@@ -10,27 +10,36 @@ and the finding fails again, with a note that its waiver expired.
 from __future__ import annotations
 
 import datetime as dt
-import os
+from collections.abc import Collection
 from pathlib import Path
 
-from scanner.policy.files import WAIVER_FILE, load_checked
+from scanner.policy.files import WAIVER_FILE, load_checked, schema_problems_by_item
 from scanner.policy.model import PolicyFileError, WaiverEntry, Waivers
-from scanner.policy.rules import sorted_messages
+from scanner.policy.rules import sorted_messages, unknown_rule_id
 from scanner.report.model import Waiver
+from scanner.reproducible import source_date_epoch
 
 
-def load_waivers(path: str | Path) -> Waivers:
-    """Read and check a waivers file; raises ``PolicyFileError`` listing every problem."""
+def load_waivers(path: str | Path, *, known_rules: Collection[str] | None = None) -> Waivers:
+    """Read and check a waivers file; raises ``PolicyFileError`` listing every problem of every waiver.
+
+    With ``known_rules`` (``policy validate``) a waiver naming another rule is a problem too; a scan
+    does not pass them, since a waivers file may serve several policies.
+    """
     path = Path(path)
-    located, _, _ = load_checked(path, WAIVER_FILE)
-    problems: list[tuple[str, str]] = []
+    located, _, _ = load_checked(path, WAIVER_FILE, keep_going=True)
+    broken = schema_problems_by_item(located, WAIVER_FILE)
+    problems: list[tuple[str, str]] = [p for item in broken.values() for p in item]
     entries: list[WaiverEntry] = []
     first: dict[tuple[str, str], str] = {}
     for index, data in enumerate(located.data["waivers"]):
+        if index in broken:
+            continue
         at = located.where(("waivers", index))
-        try:
-            expires = dt.date.fromisoformat(data["expires"])
-        except ValueError:
+        if known_rules is not None and data["rule"] not in known_rules:
+            problems.append((at, unknown_rule_id(data["rule"], known_rules)))
+        expires = real_date(data["expires"])
+        if expires is None:
             problems.append((located.where(("waivers", index, "expires")), f"'{data['expires']}' is not a real date"))
             continue
         key = (data["rule"], data["scope"])
@@ -47,12 +56,19 @@ def load_waivers(path: str | Path) -> Waivers:
     return Waivers(source=located.filename, entries=tuple(entries))
 
 
+def real_date(text: str) -> dt.date | None:
+    """The day a schema-checked ``YYYY-MM-DD`` text names, or None when the calendar has no such day
+    (``2026-13-01``), which the schema's pattern cannot tell."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def default_today() -> dt.date:
     """Today in UTC, or the day SOURCE_DATE_EPOCH names (so reproducible builds judge expiry the same way)."""
-    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if fixed.isdigit():
-        return dt.datetime.fromtimestamp(int(fixed), tz=dt.timezone.utc).date()
-    return dt.datetime.now(tz=dt.timezone.utc).date()
+    fixed = source_date_epoch()
+    return fixed.date() if fixed is not None else dt.datetime.now(tz=dt.timezone.utc).date()
 
 
 def is_active(entry: WaiverEntry, today: dt.date) -> bool:

@@ -66,6 +66,35 @@ def test_test_command_shows_a_diff_and_exits_1(runner, tmp_path):
     assert lines[-1] == "1 case: 0 passed, 1 failed"
 
 
+def test_a_case_that_cannot_run_is_reported_and_the_other_cases_still_run(runner, tmp_path):
+    (tmp_path / "empty-repo").mkdir()
+    path = write(tmp_path, "x.test.yaml", """
+        format_version: 1
+        policy: kr-sovereign-ai-2026
+        cases:
+          - name: an empty repository
+            repo: empty-repo
+            expect: {verdict: needs_review}
+          - name: a day that does not exist
+            facts: {}
+            today: "2026-13-01"
+            expect: {verdict: needs_review}
+          - name: no weights needs review
+            facts: {}
+            expect: {verdict: needs_review}
+    """)
+    result = runner.invoke(cli, ["policy", "test", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"ERROR  {path}: an empty repository",
+        f"    {path}:4:5: {tmp_path}/empty-repo: the folder is empty: no files to scan",
+        f"ERROR  {path}: a day that does not exist",
+        f"    {path}:9:12: '2026-13-01' is not a real date",
+        f"PASS  {path}: no weights needs review",
+        "3 cases: 1 passed, 0 failed, 2 could not run",
+    ]
+
+
 def test_test_command_with_no_test_files_fails(runner, tmp_path):
     result = runner.invoke(cli, ["policy", "test", str(tmp_path)])
     assert result.exit_code == 1
@@ -79,11 +108,73 @@ def test_a_broken_test_file_fails_with_its_position(runner, tmp_path):
     assert f"ERROR {tmp_path}/b.test.yaml:4:5: missing key 'expect'" in result.output
 
 
+HCX_MINI = str(REPO / "examples" / "hcx-mini")
+
+
 @pytest.fixture(scope="module")
 def hcx_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "report.json"
-    assert main(["scan", str(REPO / "examples" / "hcx-mini"), "--json", str(out), "-q"]) in (0, 1, 3)
+    assert main(["scan", HCX_MINI, "--json", str(out), "-q"]) == 1  # not from scratch: its vision encoder is copied
     return out
+
+
+def rule_statuses(report_file) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule in json.loads(report_file.read_text())["rules"]:
+        out.setdefault(rule["id"], []).append(rule["status"])
+    return out
+
+
+def test_scan_with_a_policy_file_judges_by_that_policy(tmp_path, hcx_report):
+    policy = write(tmp_path, "reuse-ok.yaml", """
+        format_version: 1
+        id: reuse-ok
+        version: "1"
+        title: Encoders and projector may be reused
+        extends: kr-sovereign-ai-2026
+        rules:
+          - id: technical.component-weights-reused
+            parameters:
+              exempt_components: [vision, audio, projector]
+    """)
+    out = tmp_path / "r.json"
+    assert main(["scan", HCX_MINI, "--policy", str(policy), "--json", str(out), "-q"]) == 3  # undeclared reuse: review
+    report = json.loads(out.read_text())
+    assert report["policy"]["id"] == "reuse-ok"
+    assert report["verdict"]["status"] == "needs_review"
+    assert rule_statuses(out)["technical.component-weights-reused"] == ["pass"]
+    assert rule_statuses(hcx_report)["technical.component-weights-reused"] == ["fail"]
+    assert rule_statuses(out)["ethical.undisclosed-reuse"] == ["fail"]
+
+
+def test_scan_with_waivers_shows_the_waived_findings_apart(tmp_path, capsys):
+    waivers = write(tmp_path, "w.yaml", """
+        format_version: 1
+        waivers:
+          - {rule: technical.component-weights-reused, scope: "component:vision", reason: licensed from the vendor,
+             author: reviewer, expires: 2099-12-31}
+    """)
+    out = tmp_path / "r.json"
+    assert main(["scan", HCX_MINI, "--waivers", str(waivers), "--json", str(out), "-q"]) == 1  # audio is still copied
+    weights = [r for r in json.loads(out.read_text())["rules"] if r["id"] == "technical.component-weights-reused"]
+    assert [r["status"] for r in weights] == ["fail", "waived"]
+    assert "vision" not in weights[0]["message"] and "audio" in weights[0]["message"]
+    assert weights[1]["waiver"]["author"] == "reviewer" and weights[1]["waiver"]["scope"] == "component:vision"
+    broken = write(tmp_path, "bad.yaml", "format_version: 1\nwaivers: [{rule: x}]\n")
+    capsys.readouterr()
+    assert main(["scan", HCX_MINI, "--waivers", str(broken), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}:2:11: missing key 'scope'" in err
+    assert "Traceback" not in err
+
+
+def test_scan_explain_shows_each_rules_facts_and_reasons(capsys):
+    assert main(["scan", HCX_MINI, "--explain", "--no-color"]) == 1
+    text = capsys.readouterr().out
+    assert "Verdict: NOT FROM SCRATCH" in text
+    assert "FAIL technical.component-weights-reused  [technical, error]" in text
+    assert 'components[1].lineage[0].relation = "identical"' in text
+    assert text.index("== Failed") < text.index("== Passed")
 
 
 def test_explain_judges_a_saved_report_and_lists_the_facts_read(runner, hcx_report):
@@ -141,6 +232,27 @@ def test_new_scaffolds_a_rule_whose_test_passes(runner, tmp_path):
     assert again.exit_code == 2
     assert "already exists" in again.output
     assert runner.invoke(cli, ["policy", "new", "Not An Id", "--dir", str(folder)]).exit_code == 2
+
+
+def test_new_takes_the_category_from_the_id_and_refuses_a_contradiction(runner, tmp_path):
+    result = runner.invoke(cli, ["policy", "new", "ethical.my-rule", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "    category: ethical\n" in (tmp_path / "ethical.my-rule.yaml").read_text()
+    assert runner.invoke(cli, ["policy", "new", "acme.my-rule", "--dir", str(tmp_path)]).exit_code == 0
+    assert "    category: technical\n" in (tmp_path / "acme.my-rule.yaml").read_text()
+    assert runner.invoke(cli, ["policy", "validate", str(tmp_path)]).exit_code == 0
+    clash = runner.invoke(cli, ["policy", "new", "technical.x", "--category", "ethical", "--dir", str(tmp_path)])
+    assert clash.exit_code == 2
+    assert clash.output == ("fromscratch: error: rule id 'technical.x' says category technical, but --category is "
+                            "ethical: ids are '<category>.<name>'\n")
+    assert not (tmp_path / "technical.x.yaml").exists()
+
+
+def test_new_into_a_folder_that_cannot_exist_is_a_one_line_error(runner, tmp_path):
+    blocker = write(tmp_path, "a-file", "")
+    result = runner.invoke(cli, ["policy", "new", "technical.zz", "--dir", str(blocker / "x")])
+    assert result.exit_code == 2
+    assert result.output == f"fromscratch: error: cannot write the rule under '{blocker}/x': Not a directory\n"
 
 
 def test_list_names_bundled_policies_and_rules(runner):

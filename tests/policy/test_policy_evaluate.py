@@ -78,7 +78,7 @@ def test_division_by_zero_at_run_time_is_an_error_naming_the_place(tmp_path):
     result = only(evaluate(policy, facts()))
     assert result.status is RuleStatus.ERROR
     assert result.message.replace(f"{tmp_path}/", "") == (
-        "Could not be evaluated: division by zero at rules/r.yaml:9:9 (rules/r.yaml:8:7).")
+        "Could not be evaluated: division by zero at rules/r.yaml:9:9.")
 
 
 def test_sum_and_divide_compute_a_share(tmp_path):
@@ -93,22 +93,46 @@ def test_sum_and_divide_compute_a_share(tmp_path):
     assert only(evaluate(policy, small_projector)).status is RuleStatus.PASS
 
 
-def test_a_rule_that_walks_too_much_stops_with_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "MAX_STEPS", 500)
-    policy = one_rule(tmp_path, """
+NESTED_OVER_TENSORS = """
+    exists:
+      in: tensors
+      as: a
+      where:
         exists:
           in: tensors
-          as: a
-          where:
-            exists:
-              in: tensors
-              as: b
-              where: {fact: a.name, equals: {fact: b.file}}
-    """)
+          as: b
+          where: {fact: a.name, equals: {fact: b.file}}
+"""
+
+
+def test_a_rule_that_walks_too_much_stops_with_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_STEPS", 500)
+    policy = one_rule(tmp_path, NESTED_OVER_TENSORS)
     many = facts(tensors=[{"name": f"t{i}", "file": "x"} for i in range(100)])
     result = only(evaluate(policy, many))
     assert result.status is RuleStatus.ERROR
-    assert result.message == "Could not be evaluated: evaluation stopped after 500 steps; narrow the rule's exists/every/count."
+    assert result.message == ("Could not be evaluated: evaluation stopped: the policy's budget of 500 steps ran out; "
+                              "narrow this rule's exists/every/count.")
+
+
+def test_the_step_budget_is_shared_by_all_rules_of_an_evaluation(tmp_path, monkeypatch):
+    """Twenty heavy rules must not each get the whole budget: that took minutes on one report."""
+    ids = [f"technical.heavy-{i}" for i in range(20)]
+    write(tmp_path, "rules/r.yaml", "format_version: 1\nrules:\n" + "".join(
+        rule_yaml(rule_id, NESTED_OVER_TENSORS).split("rules:\n", 1)[1] for rule_id in ids))
+    policy = load_policy(str(write(tmp_path, "p.yaml", policy_yaml("p", ids, rule_dirs=("rules",)))))
+    many = facts(tensors=[{"name": f"t{i}", "file": "x"} for i in range(30)])
+    monkeypatch.setattr(engine, "MAX_STEPS", 5_000)  # one rule needs about 2,000 steps here
+    results = {r.id: r for r in evaluate(policy, many).rules}
+    assert [results[i].status for i in ids[:2]] == [RuleStatus.PASS, RuleStatus.PASS]
+    assert results[ids[2]].message == ("Could not be evaluated: evaluation stopped: the policy's budget of 5,000 "
+                                       "steps ran out; narrow this rule's exists/every/count.")
+    for rule_id in ids[3:]:
+        assert results[rule_id].status is RuleStatus.ERROR
+        assert results[rule_id].message == ("Could not be evaluated: skipped because earlier rules used up the "
+                                            "policy's budget of 5,000 steps.")
+    monkeypatch.setattr(engine, "MAX_STEPS", 1_000_000)
+    assert {r.status for r in evaluate(policy, many).rules} == {RuleStatus.PASS}
 
 
 def test_evidence_lists_the_facts_read_with_their_values_and_is_capped(tmp_path, monkeypatch):
@@ -245,3 +269,32 @@ def test_a_whole_report_can_be_evaluated_as_facts():
 def test_bundled_policies_judge_empty_facts_without_errors(name):
     evaluation = evaluate(load_policy(name), facts())
     assert RuleStatus.ERROR not in {r.status for r in evaluation.rules}
+
+
+@pytest.mark.parametrize(("parameters", "expected"), [
+    ("{}", {"text": {"derived": "fail", "identical": "fail"}, "projector": {"derived": "fail", "identical": "fail"}}),
+    ("{allow_derived: [projector], require_independent: [vision]}",
+     {"text": {"derived": "fail", "identical": "fail"}, "projector": {"derived": "pass", "identical": "fail"},
+      "vision": {"derived": "fail", "identical": "fail"}}),
+    ("{forbidden_relations: [identical], require_independent: [vision]}",
+     {"text": {"derived": "pass", "identical": "fail"}, "vision": {"derived": "fail", "identical": "fail"}}),
+    ("{allow_derived: [vision], require_independent: [vision], exempt_components: [projector]}",
+     {"vision": {"derived": "fail"}, "projector": {"identical": "pass"}}),
+])
+def test_each_component_can_have_its_own_most_allowed_weight_relation(tmp_path, parameters, expected):
+    path = write(tmp_path, "p.yaml", f"""
+        format_version: 1
+        id: per-component
+        version: "1"
+        title: Per-component limits
+        extends: kr-sovereign-ai-2026
+        rules:
+          - id: technical.component-weights-reused
+            parameters: {parameters}
+    """)
+    policy = load_policy(str(path))
+    for component, by_relation in expected.items():
+        for relation, status in by_relation.items():
+            reused = facts(components=[{"name": component, "lineage": [{"catalog_id": "m", "relation": relation}]}])
+            (result,) = [r for r in evaluate(policy, reused).rules if r.id == "technical.component-weights-reused"]
+            assert (component, relation, result.status.value) == (component, relation, status)

@@ -6,7 +6,10 @@ import pytest
 import yaml
 from policy_helpers import policy_yaml, rule_yaml, write
 
+from scanner.errors import DataFileError
+from scanner.policy import PolicyFileError, load_policy
 from scanner.policy.validate import validate_files
+from scanner.yamlsafe import load_yaml
 
 
 def problems(*paths) -> list[str]:
@@ -39,6 +42,16 @@ def test_billion_laughs_is_refused_at_the_first_alias(tmp_path):
         rules: *b
     """)
     assert relative(tmp_path, problems(path)) == ["laughs.yaml:3:8: YAML aliases (*a) are not allowed"]
+
+
+def test_a_flood_of_nodes_is_refused_while_parsing_not_after(tmp_path):
+    """The node cap stops composing: the syntax error after the flood is never reached."""
+    items = ", ".join(["1"] * 60_000)
+    path = write(tmp_path, "flood.test.yaml", f"format_version: 1\ncases: [{items}, : broken\n")
+    assert relative(tmp_path, problems(path)) == ["flood.test.yaml:2:149994: more than 50000 YAML nodes"]
+    with pytest.raises(DataFileError, match=r"^x:2:1: more than 3 YAML nodes$"):
+        load_yaml("a: 1\nb: [1, 2, 3, 4]\n", "x", max_nodes=3)
+    assert load_yaml("a: 1\nb: [1, 2, 3, 4]\n", "x").data == {"a": 1, "b": [1, 2, 3, 4]}
 
 
 def test_ten_megabyte_policy_is_refused_without_being_read(tmp_path):
@@ -267,15 +280,49 @@ def test_policy_semantic_errors(tmp_path):
         "bad.yaml:8:40: parameter 'forbidden_relations': 'derivd' is not a value of 'components[].lineage[].relation' "
         "(one of identical, derived, independent, inconclusive) (did you mean 'derived'?)",
         "bad.yaml:9:24: unreachable threshold: 'components[].lineage[].statistics.effect_size at_least parameter "
-        "'min_effect_size' = 1.5' can never hold, because the value lies in [-1, 1] (used at rules/technical.yaml:43:73)",
+        "'min_effect_size' = 1.5' can never hold, because the value lies in [-1, 1] (used at rules/technical.yaml:68:73)",
         "bad.yaml:10:15: rule 'technical.component-weights-reused' has no parameter 'colour' "
-        "(its parameters: forbidden_relations, exempt_components, min_effect_size)",
+        "(its parameters: forbidden_relations, allow_derived, require_independent, exempt_components, min_effect_size)",
         "bad.yaml:11:9: unknown rule id 'technical.tokenizer-reusd' (did you mean 'technical.tokenizer-reused'?)",
         "bad.yaml:12:9: rule 'technical.component-weights-reused' is listed twice (first at bad.yaml:6:9)",
         "bad.yaml:15:23: parameter 'home_countries' of rule 'policy.upstream-licensor-control' must be a list; got 'KR'",
         "bad.yaml:18:13: this verdict entry can never apply: no rule of the policy has category ethical",
         "bad.yaml:20:22: rule 'ethical.undisclosed-reuse' is not applied by this policy",
+        "bad.yaml:22:14: a rule that cannot be evaluated would pass as from_scratch: no verdict entry covers status "
+        "error for technical.component-weights-reused, policy.upstream-licensor-control; add one such as "
+        "{when: {status: error}, then: needs_review}",
     ]
+
+
+def test_a_policy_may_not_pass_rules_it_could_not_evaluate(tmp_path):
+    text = """
+        format_version: 1
+        id: p
+        version: "1"
+        title: P
+        rules:
+          - id: technical.component-weights-reused
+          - id: technical.tokenizer-reused
+            severity: info
+          - id: ethical.undisclosed-reuse
+        verdict:
+          first_match:
+            - when: {status: fail, severity: error}
+              then: not_from_scratch
+            - WHEN
+          otherwise: OTHERWISE
+    """
+    uncovered = write(tmp_path, "a.yaml", text.replace("WHEN", "when: {status: error, category: technical}\n"
+                                                       "              then: needs_review").replace("OTHERWISE", "from_scratch"))
+    assert relative(tmp_path, problems(uncovered)) == [
+        "a.yaml:16:14: a rule that cannot be evaluated would pass as from_scratch: no verdict entry covers status "
+        "error for ethical.undisclosed-reuse; add one such as {when: {status: error}, then: needs_review}"]
+    covered = write(tmp_path, "b.yaml", text.replace("WHEN", "when: {status: [fail, error]}\n"
+                                                     "              then: needs_review").replace("OTHERWISE", "from_scratch"))
+    assert problems(covered) == []
+    cautious = write(tmp_path, "c.yaml", text.replace("WHEN", "when: {status: pass}\n"
+                                                      "              then: from_scratch").replace("OTHERWISE", "needs_review"))
+    assert problems(cautious) == []
 
 
 def test_policy_schema_errors(tmp_path):
@@ -352,6 +399,106 @@ def test_waiver_for_an_unknown_rule(tmp_path):
             expires: 2026-12-31
     """)
     assert relative(tmp_path, problems(path)) == ["w.yaml:3:5: unknown rule id 'technical.no-such-rule'"]
+
+
+def test_a_rule_id_whose_prefix_names_another_category(tmp_path):
+    path = write(tmp_path, "r.yaml", rule_yaml("ethical.remote-code", "{fact: code.trust_remote_code, equals: true}"))
+    assert relative(tmp_path, problems(path)) == [
+        "r.yaml:3:9: rule id 'ethical.remote-code' says category ethical, but its category is technical: "
+        "ids are '<category>.<name>'"]
+    other_prefix = write(tmp_path, "o.yaml", rule_yaml("acme.remote-code", "{fact: code.trust_remote_code, equals: true}"))
+    assert problems(other_prefix) == []
+
+
+def test_a_duplicate_waiver_does_not_hide_the_other_problems_of_the_file(tmp_path):
+    path = write(tmp_path, "w.yaml", """
+        format_version: 1
+        waivers:
+          - {rule: technical.tokenizer-reused, scope: "*", reason: r, author: a, expires: 2027-01-01}
+          - {rule: technical.tokenizer-reused, scope: "*", reason: r, author: a, expires: 2027-01-01}
+          - {rule: technical.tokenizer-reusd, scope: "*", reason: r, author: a, expires: 2027-01-01}
+          - {rule: technical.weights-missing, scope: "*", reason: r, author: a, expires: soon}
+          - {rule: technical.weights-missing, scope: "x", reason: r, author: a, expires: "2027-02-30"}
+    """)
+    assert relative(tmp_path, problems(path)) == [
+        "w.yaml:4:5: a second waiver for rule 'technical.tokenizer-reused' and scope '*' (first at w.yaml:3:5)",
+        "w.yaml:5:5: unknown rule id 'technical.tokenizer-reusd' (did you mean 'technical.tokenizer-reused'?)",
+        "w.yaml:6:82: 'soon' is not a date (YYYY-MM-DD)",
+        "w.yaml:7:82: '2027-02-30' is not a real date",
+    ]
+
+
+def test_an_unknown_rule_id_is_matched_against_its_own_category_first(tmp_path):
+    path = write(tmp_path, "p.yaml", policy_yaml("p", ["technical.component-weights-reused", "technical.nonexistent",
+                                                       "technical.licence-inconsistent",
+                                                       "ethical.licence-inconsistant"], rule_dirs=()))
+    assert relative(tmp_path, problems(path)) == [
+        "p.yaml:8:9: unknown rule id 'technical.nonexistent'",
+        "p.yaml:9:9: unknown rule id 'technical.licence-inconsistent' (did you mean 'ethical.licence-inconsistent'?)",
+        "p.yaml:10:9: unknown rule id 'ethical.licence-inconsistant' (did you mean 'ethical.licence-inconsistent'?)",
+    ]
+
+
+def test_test_cases_are_checked_without_running_them(tmp_path):
+    (tmp_path / "repo").mkdir()
+    write(tmp_path, "w.yaml", "format_version: 1\nwaivers:\n  - {rule: x.y, scope: '*', reason: r, author: a, expires: 2026-02-30}\n")
+    path = write(tmp_path, "a.test.yaml", """
+        format_version: 1
+        policy: kr-sovereign-ai-2026
+        cases:
+          - name: misspelt fact and rule
+            facts: {componentz: []}
+            expect:
+              rules: {technical.nope: pass, technical.tokenizer-reusd: fail}
+          - name: a day that does not exist
+            facts: {}
+            today: "2026-13-01"
+            expect: {verdict: from_scratch}
+          - name: files that are missing or broken
+            facts_file: nothing.json
+            waivers: w.yaml
+            expect: {verdict: from_scratch}
+          - name: a repository is not scanned by validate
+            repo: repo
+            expect: {verdict: from_scratch}
+          - name: fine
+            facts: {}
+            today: "2026-02-28"
+            expect: {verdict: needs_review, rules: {technical.weights-missing: fail}}
+    """)
+    assert relative(tmp_path, problems(path)) == [
+        "a.test.yaml:5:25: unknown fact 'componentz' under 'facts' (did you mean 'components'?)",
+        "a.test.yaml:7:31: policy kr-sovereign-ai-2026 does not apply rule 'technical.nope'",
+        "a.test.yaml:7:64: policy kr-sovereign-ai-2026 does not apply rule 'technical.tokenizer-reusd' "
+        "(did you mean 'technical.tokenizer-reused'?)",
+        "a.test.yaml:10:12: '2026-13-01' is not a real date",
+        "a.test.yaml:12:5: nothing.json: cannot be read (No such file or directory)",
+        "a.test.yaml:12:5: w.yaml:3:60: not a valid YAML value (day is out of range for month)",
+    ]
+
+
+def test_a_file_of_another_kind_is_named_as_such_in_one_line(tmp_path):
+    rules = write(tmp_path, "r.yaml", rule_yaml("technical.x", "{fact: code.trust_remote_code, equals: true}"))
+    with pytest.raises(PolicyFileError) as caught:
+        load_policy(str(rules))
+    assert caught.value.messages == (f"{rules}:1:1: this is a rule file, not a policy (a rule file has 'rules', "
+                                     "a policy 'id', a waivers file 'waivers', a test file 'cases')",)
+
+
+def test_a_missing_rule_folder_is_reported_where_it_is_named(tmp_path):
+    policy = write(tmp_path, "p.yaml", policy_yaml("p", ["technical.component-weights-reused"], rule_dirs=("rules", "gone")))
+    (tmp_path / "rules").mkdir()
+    tests = write(tmp_path, "t/a.test.yaml", """
+        format_version: 1
+        rules: [technical.weights-missing]
+        rule_dirs: [missing]
+        cases:
+          - {name: c, facts: {}, expect: {verdict: needs_review}}
+    """)
+    assert relative(tmp_path, problems(policy, tests)) == [
+        "p.yaml:5:22: rule folder 'gone' does not exist",
+        "t/a.test.yaml:3:13: rule folder 't/missing' does not exist",
+    ]
 
 
 def test_a_policy_with_its_own_rules_validates(tmp_path):
