@@ -12,12 +12,20 @@ import traceback
 import click
 
 from scanner import __version__
-from scanner.cli.catalog_cmd import catalog
 from scanner.cli.exit_codes import ExitCode
-from scanner.cli.policy_cmd import policy
-from scanner.cli.report_cmd import report
-from scanner.cli.scan_cmd import scan
 from scanner.errors import FromScratchError
+from scanner.reproducible import source_date_epoch
+
+try:  # before the imports below: scipy reads SOURCE_DATE_EPOCH when imported and fails on a non-number
+    source_date_epoch()
+except FromScratchError as _exc:
+    click.echo(f"fromscratch: error: {_exc}", err=True)
+    raise SystemExit(ExitCode.CANNOT_RUN) from None
+
+from scanner.cli.catalog_cmd import catalog  # noqa: E402
+from scanner.cli.policy_cmd import policy  # noqa: E402
+from scanner.cli.report_cmd import report  # noqa: E402
+from scanner.cli.scan_cmd import scan  # noqa: E402
 
 EPILOG = """\b
 Exit codes: 0 passed (from scratch), 1 policy failed (not from scratch),
@@ -56,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to a one-line message and an exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
+        source_date_epoch()
         result = cli.main(args=argv, prog_name="fromscratch", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code

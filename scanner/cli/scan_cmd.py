@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -13,7 +10,6 @@ import click
 from scanner.cli.exit_codes import for_verdict
 from scanner.cli.outputs import check_outputs, output_options, write_outputs
 from scanner.cli.progress_bar import progress_for_stderr
-from scanner.errors import FromScratchError
 from scanner.pipeline import ScanOptions, run_scan
 from scanner.policy import explain_text
 from scanner.reporters.terminal import print_summary
@@ -29,27 +25,6 @@ Examples:
   fromscratch scan ./my-model --catalog ./our-catalog --policy permissive-release
   fromscratch scan hf://org/name@main --no-weights --json report.json
 """
-
-
-_EPOCH = re.compile(r"\s*[0-9]+\s*")
-
-
-def check_source_date_epoch(value: str | None) -> None:
-    """Refuse a SOURCE_DATE_EPOCH the report cannot carry before scanning, not after.
-
-    The reproducible-builds convention is a non-negative whole number of seconds; a negative, fractional
-    or out-of-range value would otherwise be ignored (a silently non-reproducible report) or fail only
-    once the scan is done. Unset or empty means "use the clock".
-    """
-    if value is None or not value.strip():
-        return
-    try:
-        if not _EPOCH.fullmatch(value):
-            raise ValueError
-        datetime.fromtimestamp(int(value), tz=timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        raise FromScratchError(f"SOURCE_DATE_EPOCH={value[:40]!r} is not a time fromscratch can write: expected whole "
-                               f"seconds since 1970-01-01 UTC, from 0 to 253402300799 (year 9999)") from None
 
 
 @click.command(epilog=EPILOG)
@@ -70,7 +45,6 @@ def scan(target: str, catalogs: tuple[Path, ...], policy: str, waivers: Path | N
          no_weights: bool, explain: bool, quiet: bool, color: bool | None, **outputs: Path | None) -> int:
     """Scan TARGET (a model folder, a Hugging Face cache snapshot, or hf://owner/name[@revision]) and report
     whether it was trained from scratch."""
-    check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     check_outputs(outputs)
     options = ScanOptions(catalogs=catalogs, policy=policy, waivers=waivers, read_weights=not no_weights,
                           progress=progress_for_stderr(quiet))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,7 +117,7 @@ def test_scan_writes_every_format_and_repeats_byte_for_byte(tmp_path, monkeypatc
     assert sbom["creationInfo"]["created"] == "2026-01-01T00:00:00Z"
 
 
-@pytest.mark.parametrize("value", ["99999999999999", "-5", "1.5", "253402300800"])
+@pytest.mark.parametrize("value", ["99999999999999", "-5", "1.5", "253402300800", "abc"])
 def test_scan_refuses_a_source_date_epoch_it_cannot_write_before_scanning(value, tmp_path, monkeypatch, capsys):
     def no_scan(*args, **kwargs):
         raise AssertionError("the scan ran with an unusable SOURCE_DATE_EPOCH")
@@ -126,6 +129,14 @@ def test_scan_refuses_a_source_date_epoch_it_cannot_write_before_scanning(value,
     err = capsys.readouterr().err
     assert err.startswith(f"fromscratch: error: SOURCE_DATE_EPOCH={value!r} is not a time") and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_source_date_epoch_that_is_not_a_number_is_refused_before_any_import_fails(tmp_path):
+    """scipy's import itself fails on SOURCE_DATE_EPOCH=abc: the command line must refuse it first, in one line."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "abc"}
+    done = subprocess.run([sys.executable, "-m", "scanner", "version"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("fromscratch: error: SOURCE_DATE_EPOCH='abc' is not a time") and done.stderr.count("\n") == 1
 
 
 def test_the_last_writable_second_goes_through_every_format(tmp_path, monkeypatch):
