@@ -6,7 +6,6 @@ them. Reporters never see anything but the final ``ScanReport``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from scanner.lineage.storage import load_fingerprint
 from scanner.parse.repo import ParsedRepo, parse_repo
 from scanner.policy import evaluate, load_policy, load_waivers
 from scanner.progress import NoProgress, Progress
+from scanner.reproducible import source_date_epoch
 from scanner.report.model import (
     SCHEMA_VERSION,
     CatalogInfo,
@@ -47,7 +47,6 @@ from scanner.report.model import (
 from scanner.tokenizer import (
     TokenizerLoad,
     load_tokenizer,
-    load_tokenizer_catalog,
     relate_all,
     tokenizer_facts,
 )
@@ -69,10 +68,9 @@ class ScanOptions:
 
 def run_info(started: float, finished: float) -> RunInfo:
     """Timestamps, fixed by SOURCE_DATE_EPOCH so two scans of the same input give the same bytes."""
-    fixed = os.environ.get("SOURCE_DATE_EPOCH")
-    if fixed and fixed.strip().isdigit():
-        stamp = datetime.fromtimestamp(int(fixed), tz=timezone.utc)
-        return RunInfo(started_at=stamp.isoformat().replace("+00:00", "Z"), duration_seconds=0.0)
+    fixed = source_date_epoch()
+    if fixed is not None:
+        return RunInfo(started_at=fixed.isoformat().replace("+00:00", "Z"), duration_seconds=0.0)
     stamp = datetime.fromtimestamp(started, tz=timezone.utc).replace(microsecond=0)
     return RunInfo(started_at=stamp.isoformat().replace("+00:00", "Z"), duration_seconds=round(finished - started, 3))
 
@@ -82,7 +80,7 @@ def scan_facts(target: str, options: ScanOptions) -> Facts:
     started = options.clock()
     source = acquire(target, options)
     listing = source.listing
-    parsed = parse_repo(listing, remote_headers=source.remote_headers)
+    parsed = parse_repo(listing, remote_headers=source.remote_headers, remote_files=source.remote_files)
     catalog = load_catalogs(options.catalogs)
     tokenizer_load, tokenizer = _tokenizer_stage(listing, parsed, catalog)
     lineage, lineage_problems = _lineage_stage(listing, parsed, catalog, tokenizer_load, options)
@@ -112,7 +110,7 @@ def scan_facts(target: str, options: ScanOptions) -> Facts:
         code=replace(compliance.code, pickle_imports=tuple(sorted({i.qualified for i in parsed.pickle_imports}))),
         catalog=CatalogInfo(version=" + ".join(catalog.versions), checksum=catalog.checksum,
                             entries=len(catalog.entries), entries_with_weights=len(catalog.with_weights),
-                            skipped=catalog.skipped + catalog.warnings),
+                            skipped=catalog.skipped + catalog.warnings + catalog.overridden),
     )
 
 
@@ -139,17 +137,21 @@ def acquire(target: str, options: ScanOptions) -> Acquired:
                     problems=resolved.problems)
 
 
-def _tokenizer_stage(listing: RepoListing, parsed: ParsedRepo, catalog: Catalog) -> tuple[TokenizerLoad, TokenizerFacts]:
+def repo_tokenizer(listing: RepoListing, parsed: ParsedRepo) -> TokenizerLoad:
+    """The repository's tokenizer files, or else the tokenizer a GGUF file carries inside it."""
     load = load_tokenizer(listing.root, [f.path for f in listing.files if listing.has(f.path)])
-    if load.status == "absent" and parsed.embedded_tokenizer is not None:  # a GGUF carries its own
-        load = parsed.embedded_tokenizer
+    if load.status == "absent" and parsed.embedded_tokenizer is not None:
+        return parsed.embedded_tokenizer
+    return load
+
+
+def _tokenizer_stage(listing: RepoListing, parsed: ParsedRepo, catalog: Catalog) -> tuple[TokenizerLoad, TokenizerFacts]:
+    """Compared with the catalog's fingerprints as merged: manifest-checked, overrides applied, bad ones skipped."""
+    load = repo_tokenizer(listing, parsed)
     comparisons = ()
     if load.tokenizer is not None:
         candidate = tokenizer_fingerprint(load.tokenizer, label="candidate")
-        references = {}
-        for folder in catalog.tokenizer_dirs:
-            references.update(load_tokenizer_catalog(folder))
-        comparisons = relate_all(candidate, references.values())
+        comparisons = relate_all(candidate, catalog.tokenizers.values())
     return load, tokenizer_facts(load, comparisons)
 
 

@@ -11,7 +11,6 @@ copy weights into a differently declared architecture. Only weight-level compari
 reuse; an ``identical`` relation merely says which reference the weights are worth comparing with.
 """
 
-from scanner.architecture.catalog import CatalogSignature, iter_catalog_signatures, load_entry
 from scanner.architecture.compare import Agreement, ArchitectureComparison, Difference, compare
 from scanner.architecture.hyperparameters import HYPERPARAMETERS, HyperParameter, Role
 from scanner.architecture.signature import FAMILY_ALIASES, ArchitectureSignature, normalise_family, signature_of
@@ -23,13 +22,10 @@ __all__ = [
     "Agreement",
     "ArchitectureComparison",
     "ArchitectureSignature",
-    "CatalogSignature",
     "Difference",
     "HyperParameter",
     "Role",
     "compare",
-    "iter_catalog_signatures",
-    "load_entry",
     "normalise_family",
     "signature_of",
     "split_config",

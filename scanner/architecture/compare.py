@@ -10,8 +10,9 @@
 
 A setting declared on one side only is listed as such and decides nothing: it is unknown, not
 different. ``hyperparameters_match`` says whether the identity-relevant settings agree regardless of
-family, which is how "the same architecture under another name" (Kimi K2 declares ``kimi_k2`` with
-DeepSeek-V3's shapes) shows up.
+family, which is how "the same architecture under another name" (a config relabelled with a new
+``model_type``) shows up; ``matching`` also keeps a ``different`` comparison whose configs name the
+same model class (Kimi K2 declares ``kimi_k2`` but runs ``DeepseekV3ForCausalLM``, at other sizes).
 """
 
 from __future__ import annotations

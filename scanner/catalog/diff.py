@@ -16,6 +16,8 @@ def diff_catalogs(old: Path, new: Path) -> list[str]:
     old_cat = load_catalogs([old], include_bundled=False)
     new_cat = load_catalogs([new], include_bundled=False)
     lines = [f"catalog {read_catalog_header(old)['version']} -> {read_catalog_header(new)['version']}"]
+    lines += [f"! skipped {line}" for line in old_cat.skipped + new_cat.skipped]  # first: they colour the rest
+    compared = len(lines)
     for entry_id in sorted(set(old_cat.entries) | set(new_cat.entries)):
         a, b = old_cat.entries.get(entry_id), new_cat.entries.get(entry_id)
         if a is None:
@@ -34,9 +36,7 @@ def diff_catalogs(old: Path, new: Path) -> list[str]:
             changes.append("weight fingerprint recomputed with different tensors")
         if changes:
             lines.append(f"~ {entry_id}: " + "; ".join(changes))
-    for line in old_cat.skipped + new_cat.skipped:
-        lines.append(f"! skipped {line}")
-    if len(lines) == 1:
+    if len(lines) == compared:
         lines.append("no differences")
     return lines
 

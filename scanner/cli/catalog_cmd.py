@@ -59,6 +59,9 @@ def add(model: str, catalog_dir: Path, entry_id: str, name: str | None, family: 
 def list_entries(extra: tuple[Path, ...], as_json: bool) -> int:
     """List catalog entries: who published them, their licence, and which carry weight fingerprints."""
     cat = load_catalogs(extra)
+    for kind, lines in (("skipped", cat.skipped + cat.warnings), ("overridden", cat.overridden)):
+        for line in lines:
+            click.echo(f"warning: {kind}: {line}", err=True)
     if as_json:
         rows = [{"id": e.id, "name": e.name, "organisation": e.organisation, "country": e.country,
                  "license": e.license, "weights": e.weights is not None, "tokenizer": e.tokenizer,
@@ -75,8 +78,6 @@ def list_entries(extra: tuple[Path, ...], as_json: bool) -> int:
                       e.license or e.license_card.get("license_name") or e.license_card.get("license") or "-",
                       "yes" if e.weights else "no", e.tokenizer or "-", e.sources[0]["ref"])
     Console(file=sys.stdout, width=200 if not sys.stdout.isatty() else None).print(table)
-    for line in cat.skipped + cat.warnings:
-        click.echo(f"warning: {line}", err=True)
     return ExitCode.PASSED
 
 
@@ -87,7 +88,9 @@ def show(entry_id: str, extra: tuple[Path, ...]) -> int:
     """Show one entry's facts, sources and fingerprints."""
     cat = load_catalogs(extra)
     if entry_id not in cat.entries:
-        raise FromScratchError(f"no catalog entry '{entry_id}' (see 'fromscratch catalog list')")
+        why = next((s for s in cat.skipped if s.startswith(f"{entry_id}: ")), None)
+        raise FromScratchError(f"catalog entry skipped: {why}" if why else
+                               f"no catalog entry '{entry_id}' (see 'fromscratch catalog list')")
     click.echo(cat.entries[entry_id].file.read_text(encoding="utf-8"), nl=False)
     e = cat.entries[entry_id]
     click.echo(f"# weight fingerprint: {e.weights if e.weights else 'none'}")

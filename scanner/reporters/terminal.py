@@ -1,4 +1,5 @@
-"""The terminal summary: verdict first, then components, tokenizer, licences, failed rules, problems.
+"""The terminal summary: verdict first, then what the catalog left out, components, tokenizer, licences,
+failed rules, problems.
 
 Rendered with rich, which drops colour by itself when the output is not a terminal (CI logs, pipes).
 """
@@ -10,6 +11,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from scanner.catalog.store import OVERRIDES
 from scanner.report.model import RuleStatus, ScanReport, Severity, VerdictStatus, WeightRelation
 
 VERDICT_STYLE = {
@@ -34,12 +36,28 @@ def print_summary(report: ScanReport, stream: TextIO, *, color: bool | None = No
     console.print(report.verdict.summary)
     console.print(Text(f"policy {report.policy.id} {report.policy.version}  ·  catalog {report.catalog.version or 'none'}"
                        f"  ·  fromscratch {report.tool.version}", style="dim"))
+    _catalog(console, report)
     console.print()
     _components(console, report)
     _tokenizer(console, report)
     _licenses(console, report)
     _rules(console, report)
     _problems(console, report)
+
+
+def _catalog(console: Console, report: ScanReport) -> None:
+    """Catalog references left out or replaced change what the verdict was compared against, so they
+    are shown before it is read; skips (a reference lost) and overrides (a reference swapped) apart."""
+    overridden = [s for s in report.catalog.skipped if OVERRIDES in s]
+    skipped = [s for s in report.catalog.skipped if OVERRIDES not in s]
+    for label, lines in (("skipped", skipped), ("overridden", overridden)):
+        if not lines:
+            continue
+        console.print(Text(f"warning: catalog: {len(lines)} {label}", style="yellow"))
+        for line in lines[:MAX_ROWS]:
+            console.print(Text(f"  {label}: {line}", style="yellow"))
+        if len(lines) > MAX_ROWS:
+            console.print(f"  … and {len(lines) - MAX_ROWS} more (see the JSON or HTML report)")
 
 
 def _components(console: Console, report: ScanReport) -> None:

