@@ -95,7 +95,7 @@ def scan_facts(target: str, options: ScanOptions) -> Facts:
         schema_version=SCHEMA_VERSION,
         tool=ToolInfo(name="fromscratch", version=__version__),
         run=run_info(started, options.clock()),
-        target=_target(source, parsed),
+        target=_target(source, parsed, compliance.read_files | _tokenizer_files(tokenizer_load)),
         problems=tuple(sorted(set(problems), key=lambda p: (p.file, p.code, p.message))),
         config=parsed.config,
         card=parsed.card,
@@ -173,11 +173,16 @@ def _lineage_stage(listing: RepoListing, parsed: ParsedRepo, catalog: Catalog, t
     return result.lineage, tuple(problems) + result.problems
 
 
-def _target(source: Acquired, parsed: ParsedRepo) -> Target:
+def _tokenizer_files(load: TokenizerLoad) -> frozenset[str]:
+    return frozenset(load.tokenizer.files) if load.tokenizer is not None else frozenset()
+
+
+def _target(source: Acquired, parsed: ParsedRepo, read_elsewhere: frozenset[str]) -> Target:
     listing = source.listing
+    read = parsed.read_files | read_elsewhere
     files = tuple(
         RepoFile(path=f.path, size=f.size, sha256=f.sha256, kind=f.kind,
-                 status=parsed.file_status.get(f.path, FileStatus.READ if f.path in parsed.read_files else f.status),
+                 status=parsed.file_status.get(f.path, FileStatus.READ if f.path in read else f.status),
                  note=parsed.file_notes.get(f.path, f.note))
         for f in listing.files
     )

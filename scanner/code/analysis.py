@@ -58,6 +58,7 @@ class CodeAnalysis:
     entry_points: tuple[EntryPoint, ...]
     manifest_licenses: tuple[tuple[str, str], ...]
     problems: tuple[Problem, ...]
+    read_files: frozenset[str] = frozenset()  # Python files analysed and manifests read without an error
 
 
 def entry_points(auto_maps: Mapping[str, Mapping[str, object]]) -> list[EntryPoint]:
@@ -117,9 +118,11 @@ def analyse_code(listing: RepoListing, auto_maps: Mapping[str, Mapping[str, obje
         if issue:
             problems.append(issue)
     manifests = ManifestFacts()
-    for entry in listing.of_kind(FileKind.DEPENDENCY_MANIFEST):
-        read_manifest(listing.path(entry.path), entry.path, manifests)
+    manifest_files = [entry.path for entry in listing.of_kind(FileKind.DEPENDENCY_MANIFEST)]
+    for path in manifest_files:
+        read_manifest(listing.path(path), path, manifests)
     problems += manifests.problems
+    unread = {p.file for p in manifests.problems if p.severity is Severity.ERROR}
 
     points = entry_points(auto_maps)
     shipped = {f.path for f in listing.files}
@@ -141,4 +144,5 @@ def analyse_code(listing: RepoListing, auto_maps: Mapping[str, Mapping[str, obje
     facts = CodeFacts(files=code_files, trust_remote_code=bool(points),
                       dependencies=tuple(sorted(dependencies | manifests.packages)), pickle_imports=())
     return CodeAnalysis(facts=facts, files=tuple(analysed), matches=matches, entry_points=tuple(points),
-                        manifest_licenses=tuple(manifests.licenses), problems=tuple(problems))
+                        manifest_licenses=tuple(manifests.licenses), problems=tuple(problems),
+                        read_files=frozenset([f.path for f in analysed] + [m for m in manifest_files if m not in unread]))

@@ -38,3 +38,4 @@ class ComplianceFacts:
     provenance: ProvenanceFacts
     code: CodeFacts
     problems: tuple[Problem, ...]
+    read_files: frozenset[str] = frozenset()  # licence, notice, code and manifest files this stage read

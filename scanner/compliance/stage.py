@@ -184,4 +184,5 @@ def compliance_facts(listing: RepoListing, parsed: ParsedRepo, observed: Observe
     texts = license_texts(licenses, (u.license_expression for u in provenance.upstreams))
     return ComplianceFacts(licenses=replace(licenses.facts, texts=texts), obligations=tuple(obligations),
                            control=tuple(control), provenance=provenance, code=code.facts,
-                           problems=tuple(sorted(set(problems), key=lambda p: (p.file, p.code, p.message))))
+                           problems=tuple(sorted(set(problems), key=lambda p: (p.file, p.code, p.message))),
+                           read_files=frozenset(licenses.texts) | code.read_files)

@@ -90,3 +90,17 @@ def test_unwritable_output_leaves_no_file(tmp_path, capsys):
     target = tmp_path / "no-such-dir" / "report.json"
     assert main(["scan", str(repo), "--json", str(target), "-q"]) == 2
     assert not target.exists() and "cannot write" in capsys.readouterr().err
+
+
+def test_every_file_a_stage_read_is_listed_as_read(tmp_path):
+    repo = tiny_repo(tmp_path / "repo")
+    (repo / "LICENSE").write_text((EXAMPLES / "hcx-mini" / "LICENSE").read_text(encoding="utf-8"), encoding="utf-8")
+    (repo / "tokenizer.json").write_bytes((EXAMPLES / "hcx-mini" / "tokenizer.json").read_bytes())
+    (repo / "modeling_tiny.py").write_text("import torch\n", encoding="utf-8")
+    (repo / "requirements.txt").write_text("einops>=0.7\n", encoding="utf-8")
+    (repo / "notes.bin.txt").write_text("not read by any stage\n", encoding="utf-8")
+    _, data = _scan_json(repo, tmp_path)
+    status = {f["path"]: f["status"] for f in data["target"]["files"]}
+    assert status == {"LICENSE": "read", "README.md": "read", "config.json": "read", "model.safetensors": "read",
+                      "modeling_tiny.py": "read", "notes.bin.txt": "listed", "requirements.txt": "read",
+                      "tokenizer.json": "read"}
