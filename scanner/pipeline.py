@@ -110,7 +110,7 @@ def scan_facts(target: str, options: ScanOptions) -> Facts:
         code=replace(compliance.code, pickle_imports=tuple(sorted({i.qualified for i in parsed.pickle_imports}))),
         catalog=CatalogInfo(version=" + ".join(catalog.versions), checksum=catalog.checksum,
                             entries=len(catalog.entries), entries_with_weights=len(catalog.with_weights),
-                            skipped=catalog.skipped + catalog.warnings + catalog.overridden),
+                            skipped=catalog.skipped + catalog.warnings, overridden=catalog.overridden),
     )
 
 

@@ -66,6 +66,7 @@ class ArchitectureComparison:
             relation=self.relation,
             agreeing=tuple(a.name for a in self.agreeing),
             differing={d.name: f"{d.candidate!r} vs {d.reference!r}" for d in self.differing},
+            hyperparameters_match=self.hyperparameters_match,
         )
 
 

@@ -46,7 +46,7 @@ TOKENIZER_SUFFIX = ".tokfp"
 ENTRY_SCHEMA = data_path("catalog", "entry.schema.json")
 MAX_ENTRY_BYTES = 1 << 20
 MAX_MANIFEST_BYTES = 16 << 20
-OVERRIDES = "overrides the one from"  # the phrase every override message carries, so readers can tell them apart
+OVERRIDES = "overrides the one from"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 

@@ -317,6 +317,9 @@ class ArchitectureLineage:
     relation: ArchitectureRelation = field(metadata=doc("identical, same_family or different."))
     agreeing: tuple[str, ...] = field(metadata=doc("Hyper-parameters that are equal."))
     differing: Mapping[str, str] = field(metadata=doc("Hyper-parameters that differ: 'candidate vs catalog'."))
+    hyperparameters_match: bool = field(default=False, metadata=doc(
+        "Every shape and computation hyper-parameter both declare is equal, whatever the family is called "
+        "(true for identical; with relation different it is the same architecture under another model_type)."))
 
 
 @frozen
@@ -455,7 +458,9 @@ class CatalogInfo:
     checksum: str = field(metadata=doc("SHA-256 over the catalog manifests used."))
     entries: int = field(metadata=doc("Entries loaded."))
     entries_with_weights: int = field(metadata=doc("Entries carrying weight fingerprints."))
-    skipped: tuple[str, ...] = field(metadata=doc("Entries skipped, with the reason."))
+    skipped: tuple[str, ...] = field(metadata=doc("Entries (or their fingerprints) skipped or used in part, with the reason."))
+    overridden: tuple[str, ...] = field(default=(), metadata=doc(
+        "Bundled entries or tokenizer fingerprints replaced by a user catalog's, with where each came from."))
 
 
 @frozen

@@ -11,7 +11,6 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from scanner.catalog.store import OVERRIDES
 from scanner.report.model import RuleStatus, ScanReport, Severity, VerdictStatus, WeightRelation
 
 VERDICT_STYLE = {
@@ -48,9 +47,7 @@ def print_summary(report: ScanReport, stream: TextIO, *, color: bool | None = No
 def _catalog(console: Console, report: ScanReport) -> None:
     """Catalog references left out or replaced change what the verdict was compared against, so they
     are shown before it is read; skips (a reference lost) and overrides (a reference swapped) apart."""
-    overridden = [s for s in report.catalog.skipped if OVERRIDES in s]
-    skipped = [s for s in report.catalog.skipped if OVERRIDES not in s]
-    for label, lines in (("skipped", skipped), ("overridden", overridden)):
+    for label, lines in (("skipped", report.catalog.skipped), ("overridden", report.catalog.overridden)):
         if not lines:
             continue
         console.print(Text(f"warning: catalog: {len(lines)} {label}", style="yellow"))

@@ -116,7 +116,7 @@ def test_a_renamed_model_type_keeps_its_architecture_visible() -> None:
     renamed = dict(config("qwen2.5-7b"), model_type="sovereign_lm", architectures=["SovereignForCausalLM"])
     rows = lineage_of(renamed)
     qwen = rows["qwen2.5-7b"]
-    assert qwen.relation is ArchitectureRelation.DIFFERENT and not qwen.differing
+    assert qwen.relation is ArchitectureRelation.DIFFERENT and not qwen.differing and qwen.hyperparameters_match
     assert {"hidden_size", "num_layers", "num_attention_heads", "intermediate_size", "vocab_size"} <= set(qwen.agreeing)
     assert next(iter(rows)) == "qwen2.5-7b"  # every setting agrees: it ranks first
 
@@ -127,7 +127,7 @@ def test_kimi_k2_is_reported_against_deepseek_v3_whose_model_class_it_runs() -> 
     deepseek = rows["deepseek-v3"]
     assert deepseek.relation is ArchitectureRelation.DIFFERENT
     assert {"kv_lora_rank", "q_lora_rank", "qk_rope_head_dim"} <= set(deepseek.agreeing)
-    assert deepseek.differing["num_experts"] == "384 vs 256"
+    assert deepseek.differing["num_experts"] == "384 vs 256" and not deepseek.hyperparameters_match
 
 
 def test_other_families_that_merely_share_widths_are_still_left_out() -> None:
@@ -141,6 +141,9 @@ def test_the_scan_reports_a_renamed_architecture(tmp_path) -> None:
     (repo / "config.json").write_text(json.dumps(dict(config("qwen2.5-7b"), model_type="sovereign_lm")))
     out = tmp_path / "report.json"
     main(["scan", str(repo), "--json", str(out), "-q"])
-    lineage = json.loads(out.read_text())["architecture"]["lineage"]
-    qwen = next(row for row in lineage if row["catalog_id"] == "qwen2.5-7b")
-    assert (qwen["component"], qwen["relation"], qwen["differing"]) == ("text", "different", {})
+    report = json.loads(out.read_text())
+    qwen = next(row for row in report["architecture"]["lineage"] if row["catalog_id"] == "qwen2.5-7b")
+    assert (qwen["component"], qwen["relation"], qwen["differing"], qwen["hyperparameters_match"]) == (
+        "text", "different", {}, True)
+    rule = next(r for r in report["rules"] if r["id"] == "technical.architecture-matches-catalog")
+    assert rule["status"] == "fail" and "different to qwen2.5-7b" in rule["message"]

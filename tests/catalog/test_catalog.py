@@ -78,7 +78,7 @@ def test_add_then_scan_against_the_user_catalog_with_override(tmp_path, capsys):
     report = json.loads(out.read_text())
     text = next(c for c in report["components"] if c["name"] == "text")
     assert text["lineage"][0]["catalog_id"] == "phi-4" and text["lineage"][0]["relation"] == "identical"
-    assert any("overrides" in s for s in report["catalog"]["skipped"])
+    assert any("overrides" in s for s in report["catalog"]["overridden"]) and not report["catalog"]["skipped"]
 
 
 def test_catalog_diff(catalog_copy, capsys):

@@ -298,3 +298,21 @@ def test_each_component_can_have_its_own_most_allowed_weight_relation(tmp_path, 
             reused = facts(components=[{"name": component, "lineage": [{"catalog_id": "m", "relation": relation}]}])
             (result,) = [r for r in evaluate(policy, reused).rules if r.id == "technical.component-weights-reused"]
             assert (component, relation, result.status.value) == (component, relation, status)
+
+
+@pytest.mark.parametrize(("parameters", "status"), [("{}", "fail"), ("{include_renamed: false}", "pass")])
+def test_a_renamed_catalog_architecture_is_reported_unless_the_policy_leaves_it_out(tmp_path, parameters, status):
+    path = write(tmp_path, "p.yaml", f"""
+        format_version: 1
+        id: renamed
+        version: "1"
+        title: Renamed architectures
+        extends: kr-sovereign-ai-2026
+        rules:
+          - id: technical.architecture-matches-catalog
+            parameters: {parameters}
+    """)
+    renamed = facts(architecture={"lineage": [{"component": "text", "catalog_id": "m", "catalog_component": "text",
+                                                "relation": "different", "hyperparameters_match": True}]})
+    (result,) = [r for r in evaluate(load_policy(str(path)), renamed).rules if r.id == "technical.architecture-matches-catalog"]
+    assert result.status.value == status
