@@ -143,6 +143,14 @@ HYPERPARAMETERS: tuple[HyperParameter, ...] = (
 
 BY_NAME: dict[str, HyperParameter] = {hp.name: hp for hp in HYPERPARAMETERS}
 
+# Mixture-of-experts settings: meaningless when a config switches experts off (InternViT ships
+# ``use_moe: false`` next to its expert sizes).
+MOE_SETTINGS = frozenset({
+    "num_experts", "num_shared_experts", "moe_intermediate_size", "shared_expert_intermediate_size",
+    "first_k_dense_replace", "moe_layer_step", "mlp_only_layers", "num_experts_per_token", "scoring_func",
+    "norm_topk_prob", "routed_scaling_factor", "n_group", "topk_group",
+})
+
 # Keys whose meaning a family changes. Qwen2-VL's vision config calls its own width ``embed_dim`` and
 # uses ``hidden_size`` for the width of the language model it feeds.
 FAMILY_KEY_RENAMES: dict[tuple[str, str], dict[str, str]] = {

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.architecture.hyperparameters import FAMILY_KEY_RENAMES, HYPERPARAMETERS, HyperParameter
+from scanner.architecture.hyperparameters import FAMILY_KEY_RENAMES, HYPERPARAMETERS, MOE_SETTINGS, HyperParameter
 
 Value = int | float | str | bool | tuple[Any, ...]
 
@@ -115,6 +115,8 @@ def _canonical_values(component: str, values: Mapping[str, Any]) -> Iterator[tup
 def _first_present(hp: HyperParameter, values: Mapping[str, Any]) -> Value | None:
     if hp.name == "sliding_window" and values.get("use_sliding_window") is False:
         return None  # Qwen2-style configs carry a window size but switch it off
+    if hp.name in MOE_SETTINGS and values.get("use_moe") is False:
+        return None
     for alias in hp.aliases:
         value = _normalise(values.get(alias))
         if value is not None:

@@ -136,6 +136,15 @@ def test_a_switched_off_sliding_window_is_not_a_sliding_window() -> None:
     assert on.get("sliding_window") == 4096
 
 
+def test_switched_off_experts_are_not_experts() -> None:
+    """InternViT's config carries expert sizes next to ``use_moe: false``."""
+    vit = {"model_type": "intern_vit_6b", "hidden_size": 1024, "num_experts": 8, "moe_intermediate_size": 768}
+    assert signature_of("vision", {**vit, "use_moe": False}).get("num_experts") is None
+    assert signature_of("vision", {**vit, "use_moe": False}).get("moe_intermediate_size") is None
+    assert signature_of("vision", {**vit, "use_moe": False}).get("hidden_size") == 1024
+    assert signature_of("vision", vit).get("num_experts") == 8
+
+
 def test_rope_settings_are_read_from_rope_scaling_and_rope_parameters() -> None:
     legacy = signature_of("text", {"model_type": "llama", "rope_theta": 500000.0,
                                    "rope_scaling": {"rope_type": "llama3", "factor": 8.0,
