@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.architecture.hyperparameters import FAMILY_KEY_RENAMES, HYPERPARAMETERS, MOE_SETTINGS, HyperParameter
+from scanner.architecture.hyperparameters import BY_NAME, FAMILY_KEY_RENAMES, HYPERPARAMETERS, MOE_SETTINGS, HyperParameter
 
 Value = int | float | str | bool | tuple[Any, ...]
 
@@ -125,7 +125,12 @@ def _first_present(hp: HyperParameter, values: Mapping[str, Any]) -> Value | Non
 
 
 def _rope_values(values: Mapping[str, Any]) -> Iterator[tuple[str, Value]]:
-    """Position-scaling settings, from ``rope_scaling`` or transformers 5's ``rope_parameters``."""
+    """Position-scaling settings, from ``rope_scaling`` or transformers 5's ``rope_parameters``; ChatGLM and
+    GLM-4 configs give the rotary base as ``rope_ratio``, a multiple of the default base 10000."""
+    ratio = _normalise(values.get("rope_ratio"))
+    if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and not any(
+            a in values for a in BY_NAME["rope_theta"].aliases):
+        yield "rope_theta", _normalise(10000 * ratio)
     for key in ("rope_scaling", "rope_parameters"):
         rope = values.get(key)
         if not isinstance(rope, Mapping):

@@ -145,6 +145,11 @@ def test_switched_off_experts_are_not_experts() -> None:
     assert signature_of("vision", vit).get("num_experts") == 8
 
 
+def test_glm_rope_ratio_is_a_multiple_of_the_default_rotary_base() -> None:
+    assert signature_of("text", {"model_type": "chatglm", "rope_ratio": 500}).get("rope_theta") == 5000000
+    assert signature_of("text", {"model_type": "x", "rope_ratio": 2, "rope_theta": 7.0}).get("rope_theta") == 7
+
+
 def test_rope_settings_are_read_from_rope_scaling_and_rope_parameters() -> None:
     legacy = signature_of("text", {"model_type": "llama", "rope_theta": 500000.0,
                                    "rope_scaling": {"rope_type": "llama3", "factor": 8.0,
