@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from scanner.bundled import bundled_dir
 from scanner.policy.factschema import fact_schema
 from scanner.policy.language import (
     COMBINATORS,
@@ -27,7 +28,7 @@ from scanner.policy.language import (
     PATH_PATTERN,
 )
 from scanner.report.model import RuleCategory, RuleStatus, Severity, VerdictStatus
-from scanner.yamlsafe import Located
+from scanner.yamlsafe import Located, load_yaml
 
 FORMAT_VERSION = 1
 SCHEMA_BASE = "https://fromscratch.dev/schemas"
@@ -212,8 +213,17 @@ def rule_schema() -> dict[str, Any]:
     }
 
 
+def _bundled_rule_ids() -> list[str]:
+    """The bundled rules' ids, offered by editors as completions (``examples`` never restricts a value)."""
+    ids = set()
+    for path in sorted(bundled_dir("rules").glob("*.yaml")):
+        rules = load_yaml(path.read_bytes(), path.name).data or {}
+        ids |= {r["id"] for r in rules.get("rules", ()) if isinstance(r, dict) and isinstance(r.get("id"), str)}
+    return sorted(ids)
+
+
 def _rule_id() -> dict[str, Any]:
-    return {"type": "string", "pattern": RULE_ID_PATTERN,
+    return {"type": "string", "pattern": RULE_ID_PATTERN, "examples": _bundled_rule_ids(),
             "description": "Rule id: '<category>.<name>', lower case, e.g. 'technical.component-weights-reused'.",
             "x-messages": {"pattern": "'{value}' is not a rule id: lower-case words joined by '-', with a dot "
                                       "after the first, e.g. 'technical.my-rule'"}}

@@ -123,3 +123,10 @@ def test_the_guides_worked_example_validates_and_passes(tmp_path: Path):
     assert validate_files([tmp_path]).problems == ()
     run = run_tests([tmp_path / "tests"])
     assert run.ok and len(run.cases) == 3
+
+
+def test_editors_are_offered_every_bundled_rule_id():
+    bundled = sorted(r["id"] for f in (REPO / "rules").glob("*.yaml") for r in yaml.safe_load(f.read_text())["rules"])
+    for name in ("policy.schema.json", "waiver.schema.json", "policy-test.schema.json"):
+        schema = json.loads(data_path("schemas", name).read_text(encoding="utf-8"))
+        assert schema["$defs"]["ruleId"]["examples"] == bundled, name
