@@ -3,10 +3,11 @@ pairs, and a uniformity check of null p-values.
 
     python benchmarks/lineage/run.py [--trials 5] [--negatives 120] [--out benchmarks/RESULTS.md]
 
-A catalog of ten reference models (same architecture, same recipe, independent seeds) is
-fingerprinted the way ``catalog add`` does. Positives are derived from reference 0 by each
-transformation (several seeds each); negatives are independently initialised models with the same
-architecture, config and recipe — half of them also share the reference's tokenizer vocabulary —
+A catalog of ten reference models (same architecture, same recipe, independent seeds; the odd ones
+with 5% of their MLP gate/up rows zeroed, as pruned neurons are) is fingerprinted the way ``catalog
+add`` does. Positives are derived from reference 0 by each transformation (several seeds each);
+negatives are independently initialised models with the same architecture, config and recipe —
+half of them also share the reference's tokenizer vocabulary, a third have zeroed rows too —
 scanned against all ten references. Everything runs through the real engine (repository on disk,
 walker, header parser, streaming fingerprint, matcher, decision).
 """
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ from results import RESULTS, write_section  # noqa: E402
 
 from scanner.lineage import match as M  # noqa: E402
 from scanner.lineage import stats  # noqa: E402
-from scanner.lineage.engine import fingerprint_candidate, fingerprint_reference, run_lineage  # noqa: E402
+from scanner.lineage.engine import fingerprint_candidate, fingerprint_reference, row_evidence, run_lineage  # noqa: E402
 from scanner.lineage.match import Reference  # noqa: E402
 from scanner.parse.repo import parse_repo  # noqa: E402
 from scanner.progress import NoProgress  # noqa: E402
@@ -63,6 +65,20 @@ def model(seed: int) -> dict:
     return {**SM.text_model(TEXT, seed), **SM.vision_tower(VISION, seed + 500)}
 
 
+def zero_rows(t: dict, seed: int, fraction: float = 0.05) -> dict:
+    """Pruned neurons: a random ``fraction`` of every MLP gate/up row set to zero (the same direction in any model)."""
+    rng = np.random.default_rng(seed)
+    out = dict(t)
+    for name, w in t.items():
+        if name.endswith(("mlp.gate_proj.weight", "mlp.up_proj.weight")):
+            out[name] = np.where((rng.random(w.shape[0]) < fraction)[:, None], np.float32(0), w)
+    return out
+
+
+def extended_vocab(extra: int, seed: int) -> list[bytes]:
+    return SHARED_VOCAB + [b"new-" + token for token in vocab(seed, extra)]
+
+
 def text_part(t: dict) -> dict:
     return {k: v for k, v in t.items() if not k.startswith("visual.")}
 
@@ -71,13 +87,14 @@ def vision_part(t: dict) -> dict:
     return {k: v for k, v in t.items() if k.startswith("visual.")}
 
 
-POSITIVES = {
+POSITIVES = {  # name: (component, transform(reference, seed), dtype[, vocabulary(seed)])
     "bf16 cast": ("text", lambda r, s: text_part(r), "BF16"),
     "fp16 cast": ("text", lambda r, s: text_part(r), "F16"),
     "int8 round trip": ("text", lambda r, s: T.int8_roundtrip(text_part(r)), "BF16"),
     "fine-tune r=0.99": ("text", lambda r, s: T.finetune(text_part(r), 0.99, s), "BF16"),
     "fine-tune r=0.9": ("text", lambda r, s: T.finetune(text_part(r), 0.9, s), "BF16"),
     "continued pre-training r=0.5": ("text", lambda r, s: T.finetune(text_part(r), 0.5, s), "BF16"),
+    "continued pre-training r=0.2": ("text", lambda r, s: T.finetune(text_part(r), 0.2, s), "BF16"),
     "LoRA merge (rank 8)": ("text", lambda r, s: T.lora_merge(text_part(r), 8, 0.5, s), "BF16"),
     "renamed + fused qkv/gate_up": ("text", lambda r, s: T.meta_names_fused(T.finetune(text_part(r), 0.98, s), TEXT.heads, TEXT.kv_heads), "BF16"),
     "transposed storage": ("text", lambda r, s: T.transpose_storage(T.finetune(text_part(r), 0.98, s)), "BF16"),
@@ -85,7 +102,8 @@ POSITIVES = {
     "MLP-neuron + head permutation": ("text", lambda r, s: T.permute_neurons_and_heads(T.finetune(text_part(r), 0.98, s), TEXT.heads, TEXT.kv_heads, s), "BF16"),
     "depth up-scaling (8 -> 12 layers)": ("text", lambda r, s: T.finetune(T.depth_upscale(text_part(r), 6, 6), 0.95, s), "BF16"),
     "layer pruning (8 -> 4 layers)": ("text", lambda r, s: T.finetune(T.prune_layers(text_part(r), [0, 2, 5, 7]), 0.95, s), "BF16"),
-    "vocabulary extension (+200 tokens)": ("text", lambda r, s: T.finetune(T.extend_vocabulary(text_part(r), 200, s), 0.9, s), "BF16"),
+    "vocabulary extension (+200 tokens)": ("text", lambda r, s: T.finetune(T.extend_vocabulary(text_part(r), 200, s), 0.9, s), "BF16",
+                                           lambda s: extended_vocab(200, s)),
     "transplanted vision encoder": ("vision", lambda r, s: {**SM.text_model(TEXT, 10_000 + s), **vision_part(r)}, "BF16"),
 }
 
@@ -98,17 +116,24 @@ def scan(root: Path, name: str, tensors: dict, refs: list[Reference], dtype: str
 
 
 def null_pvalues(root: Path, name: str, tensors: dict, refs: list[Reference], vocabulary) -> dict[str, list[float]]:
-    """Per (component pair) p-values of each procedure, before any correction across catalog models."""
+    """Per (component pair) p-values of each procedure, before any correction across catalog models.
+
+    The row test is run on every like-named pair with row sketches (the engine runs it only where
+    the other procedures found nothing), so its null is checked too.
+    """
     path = write_repo(root / name, tensors, config())
     listing = walk(path)
     parsed = parse_repo(listing)
-    fp, _ = fingerprint_candidate(listing.real_paths, parsed.tensors, parsed.config, vocabulary, NoProgress())
+    fp, pieces = fingerprint_candidate(listing.real_paths, parsed.tensors, parsed.config, vocabulary, NoProgress())
     out: dict[str, list[float]] = defaultdict(list)
     table = M.compare(fp, refs)
-    for component, g in table.pairs():
+    like_named = [(c, g) for c, g in table.pairs() if table.index.groups[g][1] == c]
+    pairs = {pair: chosen for pair, chosen in M.row_test_pairs(table, {}, fp).items() if pair in like_named}
+    rows = row_evidence(listing.real_paths, pieces, table, pairs, NoProgress()) if pairs else {}
+    for component, g in like_named:
         group = table.group_result(component, g)
-        if group.component != group.catalog_component:
-            continue
+        if (component, g) in rows:
+            group = replace(group, row_evidence=rows[(component, g)])
         for proc in M._procedures(group):
             out[proc.name].append(float(stats.upper_p(proc.combined)))
     return out
@@ -134,7 +159,7 @@ def main() -> int:
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        ref_tensors = [model(seed) for seed in range(1, args.references + 1)]
+        ref_tensors = [model(seed) if seed % 2 else zero_rows(model(seed), seed) for seed in range(1, args.references + 1)]
         refs = []
         for i, tensors in enumerate(ref_tensors):
             path = write_repo(root / f"ref{i}", tensors, config())
@@ -144,10 +169,12 @@ def main() -> int:
             refs.append(Reference(f"reference-{i}", fp))
 
         rows = []
-        for name, (component, transform, dtype) in POSITIVES.items():
+        for name, (component, transform, dtype, *words) in POSITIVES.items():
             hits, relations, zs = 0, defaultdict(int), []
             for trial in range(args.trials):
-                result = scan(root, f"pos-{len(rows)}-{trial}", transform(ref_tensors[0], 100 + trial), refs, dtype)
+                seed = 100 + trial
+                result = scan(root, f"pos-{len(rows)}-{trial}", transform(ref_tensors[0], seed), refs, dtype,
+                              words[0](seed) if words else None)
                 best = result.lineage.get(component, [None])[0]
                 ok = best is not None and best.catalog_id == "reference-0" and best.relation in REUSED
                 if name == "transplanted vision encoder":  # the own language model must stay independent
@@ -162,7 +189,7 @@ def main() -> int:
         pvals: dict[str, list[float]] = defaultdict(list)
         naive_cos, naive_std = [], []
         for n in range(args.negatives):
-            tensors = model(20_000 + n)
+            tensors = model(20_000 + n) if n % 3 != 2 else zero_rows(model(20_000 + n), 40_000 + n)
             vocabulary = SHARED_VOCAB if n % 2 == 0 else vocab(30_000 + n, TEXT.vocab)
             result = scan(root, f"neg-{n}", tensors, refs, vocabulary=vocabulary)
             # every pair that could be reuse is reported, so counting reported relations finds every false positive
@@ -183,8 +210,9 @@ def main() -> int:
         f"Command: `python benchmarks/lineage/run.py --trials {args.trials} --negatives {args.negatives} "
         f"--references {args.references}` ({time.time() - started:.0f} s on this machine).",
         f"Catalog: {args.references} reference models with the same architecture (text {TEXT.layers}x{TEXT.hidden}, "
-        f"vision {VISION.depth}x{VISION.hidden}) and recipe, independent seeds. Detection = the right component's "
-        "closest relation is `identical` or `derived` to reference-0.",
+        f"vision {VISION.depth}x{VISION.hidden}) and recipe, independent seeds; every second one has 5% of its MLP "
+        "gate/up rows zeroed (pruned neurons). Detection = the right component's closest relation is `identical` or "
+        "`derived` to reference-0.",
         "",
         "| transformation | component | detected | relations | median z |",
         "|---|---|---|---|---|",
@@ -198,7 +226,7 @@ def main() -> int:
         f"True-positive rate over all positives: **{tpr:.3f}**.",
         "",
         f"Negatives: {args.negatives} independent models (same architecture, config and recipe; half with the "
-        f"reference tokenizer's vocabulary) x {args.references} references = **{pairs} like-named component pairs** "
+        f"reference tokenizer's vocabulary, a third with 5% of their MLP gate/up rows zeroed) x {args.references} references = **{pairs} like-named component pairs** "
         f"(text/vision/projector against the same component of each reference; cross-component pairs are "
         f"tested too): **{false_pos} false positives** (identical/derived) and {inconclusive} inconclusive "
         "relations over all pairs.",

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from scanner.components import has_audio_encoder
 from scanner.errors import problem
+from scanner.lineage import stats
 from scanner.lineage.canonical import Piece, heads_of, pieces_for
 from scanner.lineage.fingerprint import FingerprintOptions, ModelFingerprint, fingerprint
-from scanner.lineage.match import Reference, compare, decide, row_test, row_test_pairs
+from scanner.lineage.match import Comparison, Reference, RowEvidence, compare, decide, row_test, row_test_pairs
 from scanner.parse.safetensors_header import HeaderTensor
 from scanner.progress import Progress
 from scanner.report.model import ConfigFacts, Problem, Severity, WeightLineage, WeightRelation
@@ -78,33 +79,50 @@ def run_lineage(paths: dict[str, Path], tensors: Sequence[HeaderTensor], config:
     fp, pieces = fingerprint_candidate(paths, tensors, config, vocab, progress)
     problems = [problem(_file_of(pieces, t.key), "weights.unusable", f"tensor '{t.name}' {t.note}", Severity.WARNING)
                 for t in fp.tensors if t.note]
+    problems += [problem(_file_of(pieces, t.key), "weights.repaired",
+                         f"tensor '{t.name}' has {t.nonfinite} NaN or Inf value(s) ({t.nonfinite / t.numel:.3%}); "
+                         "replaced by its mean, still compared", Severity.WARNING)
+                 for t in fp.tensors if t.nonfinite and not t.note]
     if not references:
-        return LineageResult(lineage=_unmeasurable(fp), fingerprint=fp, problems=tuple(problems))
+        return LineageResult(lineage=_with_unmeasurable(fp, {}), fingerprint=fp, problems=tuple(problems))
     table = compare(fp, references)
     decided = decide(table, fp)
     pairs = row_test_pairs(table, decided, fp)
     if pairs:
-        wanted = frozenset(key for chosen in pairs.values() for key, _ in chosen)
-        options = FingerprintOptions(row_sketch_keys=lambda p: p.key in wanted, row_sample=None, only_keys=wanted)
-        with WeightFiles(paths) as files:
-            row_fp = fingerprint(files, [p for p in pieces if p.key in wanted], options, progress)
-        evidence = {pair: row_test(row_fp, table.references[table.index.groups[pair[1]][0]].fingerprint, chosen)
-                    for pair, chosen in pairs.items()}
-        decided = decide(table, fp, row_evidence={k: v for k, v in evidence.items() if v}, extra_tests=len(pairs))
-    return LineageResult(lineage={**_unmeasurable(fp), **decided}, fingerprint=fp, problems=tuple(problems))
+        evidence = row_evidence(paths, pieces, table, pairs, progress)
+        decided = decide(table, fp, row_evidence=evidence, extra_tests=len(pairs))
+    return LineageResult(lineage=_with_unmeasurable(fp, decided), fingerprint=fp, problems=tuple(problems))
 
 
-def _unmeasurable(fp: ModelFingerprint) -> dict[str, list[WeightLineage]]:
-    """Components with weight matrices none of which could be measured are inconclusive against every
-    catalog model, never silently 'not compared': a model of NaNs must not pass as original."""
-    out = {}
+def row_evidence(paths: dict[str, Path], pieces: Sequence[Piece], table: Comparison,
+                 pairs: dict[tuple[str, int], list[tuple[str, str]]], progress: Progress) -> dict[tuple[str, int], tuple[RowEvidence, ...]]:
+    """Row-test evidence of the requested (component, catalog component) pairs: a second pass over just
+    the tensors involved, taking every row's sketch, so a permutation of the catalog's rows is found."""
+    wanted = frozenset(key for chosen in pairs.values() for key, _ in chosen)
+    options = FingerprintOptions(row_sketch_keys=lambda p: p.key in wanted, row_sample=None, only_keys=wanted)
+    with WeightFiles(paths) as files:
+        row_fp = fingerprint(files, [p for p in pieces if p.key in wanted], options, progress)
+    evidence = {pair: row_test(row_fp, table.references[table.index.groups[pair[1]][0]].fingerprint, chosen)
+                for pair, chosen in pairs.items()}
+    return {pair: found for pair, found in evidence.items() if found}
+
+
+def _with_unmeasurable(fp: ModelFingerprint, decided: dict[str, list[WeightLineage]]) -> dict[str, list[WeightLineage]]:
+    """Components too little of which could be measured are inconclusive against every catalog model,
+    never silently 'not compared' or 'independent': a model of NaNs, or of NaNs but one matrix, must not
+    pass as original. Reuse found in what could be measured is still reported."""
+    out = dict(decided)
     for component, prints in fp.by_component().items():
         matrices = [t for t in prints if t.kind == "matrix"]
-        if matrices and not any(t.usable for t in matrices):
-            reasons = sorted({t.note for t in matrices})
-            out[component] = [WeightLineage(
-                catalog_id="*", catalog_component="*", relation=WeightRelation.INCONCLUSIVE, statistics=None,
-                reason=f"none of its {len(matrices)} weight matrices could be measured ({'; '.join(reasons)})")]
+        usable = sum(t.usable for t in matrices)
+        if not matrices or (usable >= stats.MIN_TENSORS and 2 * usable > len(matrices)):
+            continue
+        reasons = "; ".join(sorted({t.note for t in matrices if t.note}))
+        counted = f"none of its {len(matrices)}" if not usable else f"only {usable} of its {len(matrices)}"
+        kept = [w for w in decided.get(component, []) if w.relation != WeightRelation.INDEPENDENT]
+        out[component] = kept + [WeightLineage(
+            catalog_id="*", catalog_component="*", relation=WeightRelation.INCONCLUSIVE, statistics=None,
+            reason=f"{counted} weight matrices could be measured ({reasons})")]
     return out
 
 

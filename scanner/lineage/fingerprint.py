@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from scanner.lineage.canonical import Piece, rotary_alternatives
-from scanner.lineage.sketch import K, projection
+from scanner.lineage.sketch import K, projection, row_signatures
 from scanner.progress import NoProgress, Progress
 from scanner.weights.dtypes import decode, round_to_bf16
 from scanner.weights.reader import CHUNK_BYTES, Scale, WeightFiles, row_chunks
@@ -34,6 +34,8 @@ WORKERS = 2
 ROW_SAMPLE = 512
 LARGE_VECTOR = 1 << 20
 TOKEN_SAMPLE = 2048
+MAX_NONFINITE = 0.01  # fraction of NaN/Inf elements a tensor may have and still be sketched
+CONSTANT_TOL = 1e-4   # sketch norm off the all-ones direction, relative to the mean's, below which a matrix is constant
 _TOKEN_KEY = b"fromscratch token key v1\x00\x00\x00\x00\x00\x00\x00\x00"[:32]
 
 
@@ -57,6 +59,7 @@ class TensorPrint:
     numel: int
     note: str = ""
     transformations: tuple[str, ...] = ()
+    nonfinite: int = 0  # NaN/Inf elements; below ``MAX_NONFINITE`` they are replaced by the mean and the tensor still counts
 
     @property
     def usable(self) -> bool:
@@ -217,6 +220,8 @@ class _PieceState:
         self.total = 0.0
         self.squares = 0.0
         self.count = 0
+        self.nonfinite = 0
+        self.n_cols = n_cols
         self.norm_hasher = blake3.blake3() if expected_norm_hash else None
         self.sketch = np.zeros((K, K), np.float64) if self.is_matrix else None
         self.vector: np.ndarray | None = None
@@ -233,14 +238,16 @@ class _PieceState:
             base = projection(n_rows).astype(np.float64)
             for label, order in rotary_alternatives(n_rows, options.rotary_head_dims):
                 self.alts.append((label, base[np.argsort(order)], np.zeros((K, K), np.float64)))
-        self.want_rows = self.is_matrix and not piece.transpose and options.row_sketch_keys(piece)
+        # a row sketch of a row shorter than 2K values could be solved back for the row
+        wide_rows = self.is_matrix and not piece.transpose and n_cols >= 2 * K
+        self.want_rows = wide_rows and options.row_sketch_keys(piece)
         self.row_pick = None
         if self.want_rows:
             n = n_rows if options.row_sample is None else min(options.row_sample, n_rows)
             self.row_pick = np.unique(np.linspace(0, n_rows - 1, n).round().astype(np.int64))
             self.row_values = np.zeros((len(self.row_pick), K), np.float32)
         self.token_ids = None
-        if self.is_matrix and options.vocab is not None and piece.role in ("embed", "lm_head") and not piece.transpose:
+        if wide_rows and options.vocab is not None and piece.role in ("embed", "lm_head"):
             vocab = list(options.vocab)[:n_rows]
             ids, hashes = select_tokens(vocab)
             order = np.argsort(ids)
@@ -255,13 +262,21 @@ class _PieceState:
         if self.raw_hasher is not None:
             region = np.ascontiguousarray(raw[lo - first_row: hi - first_row, self.c0:self.c1])
             self.raw_hasher.update(region.reshape(-1).view(np.uint8))
-        flat = block.reshape(-1) if block.flags.c_contiguous else None
-        self.squares += float(np.dot(flat, flat) if flat is not None else np.einsum("ij,ij->", block, block))
-        self.count += block.size
         if self.norm_hasher is not None and not self.piece.transpose:
             self.norm_hasher.update(round_to_bf16(np.ascontiguousarray(block)).reshape(-1).view(np.uint8))
+        if self.is_matrix:
+            flat = block.reshape(-1) if block.flags.c_contiguous else None
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow sends the chunk to _repaired
+                squares = float(np.dot(flat, flat) if flat is not None else np.einsum("ij,ij->", block, block))
+        else:  # vectors and small tensors are a tiny share of a model: exact float64 sums cost nothing
+            block = block.astype(np.float64)
+            squares = float(np.dot(block.ravel(), block.ravel()))
+        if not math.isfinite(squares):  # NaN/Inf, or finite values whose squares overflow float32
+            block, squares = self._repaired(block)
+        self.squares += squares
+        self.count += block.size
         if not self.is_matrix:
-            self.total += float(block.sum())  # numpy's pairwise float32 sum: accurate, and faster than float64
+            self.total += float(block.sum())
             if self.is_vector:
                 self.vector = block.ravel().copy() if self.vector is None else np.concatenate([self.vector, block.ravel()])
             return
@@ -278,6 +293,19 @@ class _PieceState:
         if self.token_ids is not None:
             self._capture(self.token_ids, self.token_values, lo - self.r0, projected)
 
+    def _repaired(self, block: np.ndarray) -> tuple[np.ndarray, float]:
+        """The rare slow path for a chunk whose sum of squares is not finite: in float64 (huge finite values
+        no longer overflow), with NaN/Inf elements counted and replaced by the running mean of the values
+        before them, so one poisoned element per matrix cannot hide a copy."""
+        wide = block.astype(np.float64)
+        finite = np.isfinite(wide)
+        bad = wide.size - int(np.count_nonzero(finite))
+        if bad:
+            good = wide[finite]
+            wide[~finite] = (self.total + float(good.sum())) / max(self.count + good.size, 1)
+            self.nonfinite += bad
+        return wide, float(np.dot(wide.ravel(), wide.ravel()))
+
     @staticmethod
     def _capture(wanted: np.ndarray, store: np.ndarray, start: int, projected: np.ndarray) -> None:
         lo = np.searchsorted(wanted, start)
@@ -289,43 +317,60 @@ class _PieceState:
         piece = self.piece
         n = max(self.count, 1)
         mean = self.total / n
-        var = max(self.squares / n - mean * mean, 0.0)
-        std = math.sqrt(var)
-        note = ""
-        if not (math.isfinite(self.total) and math.isfinite(self.squares)):
-            note = "contains NaN or Inf values; excluded from the evidence"
-        elif self.count <= 1:
-            note = "has a single element; nothing to compare"
-        elif std <= 1e-12 * max(1.0, abs(mean)):
-            note = "is constant (zero variance); excluded from the evidence"
+        std = math.sqrt(max(self.squares / n - mean * mean, 0.0))
+        # the sketch of an all-ones matrix (row permutations do not change it): the part centring removes
+        ones = np.outer(self.row_proj.sum(axis=0), self.col_proj.sum(axis=0, dtype=np.float64)) if self.is_matrix else None
+        note = self._note(mean, std, ones)
+        if note.startswith("is constant"):
+            std = 0.0
         norm_hash = self.norm_hasher.hexdigest() if (self.norm_hasher and not piece.transpose) else (shared_norm_hash or raw_hash)
         kind = piece.kind
         acc.prints.append(TensorPrint(
             key=piece.key, name=piece.source.name, component=piece.component, role=piece.role, layer=piece.layer,
             expert=piece.expert, shape=piece.shape, dtype=dtype, kind=kind, raw_hash=raw_hash, norm_hash=norm_hash,
             mean=_context(mean), std=_context(std),
-            numel=self.count, note=note, transformations=piece.transformations))
+            numel=self.count, note=note, transformations=piece.transformations, nonfinite=self.nonfinite))
         if note:
             return
-        if self.is_matrix:
-            centred = self._centre(self.sketch, self.row_proj, mean)
+        if ones is not None:
+            centred = self.sketch - mean * ones
             acc.matrices[piece.key] = (centred.T if piece.transpose else centred).astype(np.float32)
             if self.alts:
                 acc.alternatives[piece.key] = tuple(
-                    (label, self._centre(a, proj, mean).astype(np.float32)) for label, proj, a in self.alts)
+                    (label, (a - mean * ones).astype(np.float32)) for label, _proj, a in self.alts)
             if self.row_pick is not None:
-                centre = mean * self.col_proj.sum(axis=0)
-                acc.rows[piece.key] = (self.row_pick.astype(np.int32), (self.row_values - centre).astype(np.float32))
+                kept, values = row_signatures(self.row_values, self.n_cols)
+                acc.rows[piece.key] = (self.row_pick[kept].astype(np.int32), values)
             if self.token_ids is not None:
-                centre = mean * self.col_proj.sum(axis=0)
                 order = np.argsort(self.token_hashes)
-                acc.tokens[piece.key] = (self.token_hashes[order], (self.token_values[order] - centre).astype(np.float32))
-        elif self.is_vector and self.vector is not None:
+                kept, values = row_signatures(self.token_values[order], self.n_cols)
+                acc.tokens[piece.key] = (self.token_hashes[order][kept], values)
+        elif self.is_vector and self.vector is not None and len(self.vector) >= 2 * K:  # shorter: invertible
             centred = self.vector.astype(np.float64) - mean
             acc.vectors[piece.key] = (centred @ projection(len(centred)).astype(np.float64)).astype(np.float32)
 
-    def _centre(self, sketch: np.ndarray, row_proj: np.ndarray, mean: float) -> np.ndarray:
-        return sketch - mean * np.outer(row_proj.sum(axis=0), self.col_proj.sum(axis=0, dtype=np.float64))
+    def _note(self, mean: float, std: float, ones: np.ndarray | None) -> str:
+        """Why the piece cannot be evidence, or "" when it can.
+
+        A matrix is constant when its sketch is, up to rounding, a multiple of the all-ones matrix's
+        sketch: free, and exact where a float32 sum of squares (or the float32 row sums behind the mean)
+        is not. Every constant matrix of a shape has that same sketch direction, so one left in would
+        match every other.
+        """
+        if self.nonfinite and self.nonfinite >= MAX_NONFINITE * self.count:
+            return (f"contains {self.nonfinite} NaN or Inf values ({self.nonfinite / self.count:.2%} of "
+                    f"{self.count}); excluded from the evidence")
+        if self.count == 0:
+            return "is empty; nothing to compare"
+        if self.count == 1:
+            return "has a single element; nothing to compare"
+        if ones is not None:
+            unit = ones / (float(np.linalg.norm(ones)) or 1.0)
+            rest = self.sketch - float(np.sum(self.sketch * unit)) * unit
+            constant = float(np.linalg.norm(rest)) <= CONSTANT_TOL * abs(mean) * float(np.linalg.norm(ones))
+        else:
+            constant = std <= 1e-12 * max(1.0, abs(mean))
+        return "is constant (zero variance); excluded from the evidence" if constant else ""
 
 
 def _context(value: float) -> float:

@@ -3,8 +3,9 @@
 For each candidate matrix and each (catalog model, catalog component) two procedures run:
 
 * **aligned** — the catalog tensor with the same canonical role, layer and expert (transposed
-  storage allowed): one test per tensor, no search, so its effect size is unbiased (about 0.000
-  for independent models with identical architecture);
+  storage allowed): one test per tensor, no search, so its correlations are unbiased (about 0.000
+  for independent models with identical architecture; the effect is their median magnitude, so a
+  sign-flipped copy counts, about 0.02 for independent models);
 * **search** — the best of every catalog tensor of compatible shape (either orientation, and the
   rotary row orders the candidate tried): survives renaming, anonymous export names, shifted,
   duplicated (depth up-scaling) and pruned layers; Šidák-corrected for the number of tensors searched.
@@ -21,13 +22,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from scipy import special
 
 from scanner.lineage import stats
 from scanner.lineage.fingerprint import ModelFingerprint, TensorPrint
-from scanner.lineage.sketch import K, correlation_matrix
+from scanner.lineage.sketch import K, projection, row_signatures
 from scanner.report.model import LayerSimilarity, LineageStatistics, WeightLineage, WeightRelation
 
 
@@ -316,11 +318,15 @@ def _aligned(i: int, t: TensorPrint, sketch: np.ndarray, table: Comparison, exac
 def _token_evidence(i: int, t: TensorPrint, fp: ModelFingerprint, table: Comparison) -> None:
     """Embedding rows joined by token, not by position: survives vocabulary extension and reordering.
 
-    The joined row sketches of n shared tokens form one vector of n x K values whose correlation has
-    null standard deviation 1/sqrt(n K) between unrelated models. Where it is stronger than the
+    The joined row sketches of n shared tokens, without their all-ones component (see
+    ``row_signatures``: zero padding rows would otherwise agree in every model), form one vector of
+    n x (K - 1) free values whose correlation has null standard deviation 1/sqrt(n (K - 1)) between
+    unrelated models. Where it is stronger than the
     positional evidence for a catalog component, it replaces it.
     """
     hashes, values = fp.tokens[t.key]
+    kept, values = row_signatures(values, t.shape[1])
+    hashes = hashes[kept]
     group_of = {grp: n for n, grp in enumerate(table.index.groups)}
     entry_of = {(r, e.key): j for j, (r, e) in enumerate(table.index.entries)}
     tries: dict[int, list[tuple[float, float, TensorPrint, int]]] = defaultdict(list)
@@ -330,14 +336,15 @@ def _token_evidence(i: int, t: TensorPrint, fp: ModelFingerprint, table: Compari
             if j is None or ref_t.key not in ref.fingerprint.tokens or ref_t.shape[1:] != t.shape[1:]:
                 continue
             ref_hashes, ref_values = ref.fingerprint.tokens[ref_t.key]
-            shared, mine, theirs = np.intersect1d(hashes, ref_hashes, assume_unique=True, return_indices=True)
+            ref_kept, ref_values = row_signatures(ref_values, t.shape[1])
+            shared, mine, theirs = np.intersect1d(hashes, ref_hashes[ref_kept], assume_unique=True, return_indices=True)
             if len(shared) < 16:
                 continue
             a, b = values[mine], ref_values[theirs]
             a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-30)
             b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-30)
             r = float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)))
-            tries[group_of[(ref_index, ref_t.component)]].append((r, 1.0 / np.sqrt(a.size), ref_t, j))
+            tries[group_of[(ref_index, ref_t.component)]].append((r, 1.0 / np.sqrt(len(shared) * (K - 1)), ref_t, j))
     code = table.code("vocabulary-alignment")
     for g, found in tries.items():
         r, sd, ref_t, j = max(found, key=lambda x: abs(x[0]) / x[1])
@@ -437,7 +444,8 @@ def _decide_group(g: GroupResult, prints: dict[str, TensorPrint], tests: int) ->
     if p_adj >= stats.ALPHA:  # nothing significant: report the unbiased aligned procedure when it has enough tensors
         chosen = next((p for p in procedures if p.name == "aligned" and len(p.r) >= stats.MIN_TENSORS), chosen)
     n = len(chosen.r)
-    effect = float(np.median(chosen.r)) if chosen.name == "aligned" else float(np.median(np.abs(chosen.r)))
+    # |r|: a tensor negated as a whole (a function-preserving sign flip) is as much a copy as the original
+    effect = float(np.median(np.abs(chosen.r))) if chosen.name != "rows" else float(np.median(chosen.r))
     exact = sum(1 for e in g.tensors if e.exact)
     per_layer, significant = _layers(chosen)
     statistics = LineageStatistics(
@@ -459,7 +467,7 @@ def _relation(g: GroupResult, name: str, n: int, p_adj: float, effect: float, si
         if p_adj < stats.ALPHA:
             return WeightRelation.INCONCLUSIVE, f"only {n} comparable tensor, and it matches {where} strongly"
         return None, ""
-    if all(e.exact or abs(e.r_search) >= stats.IDENTICAL_R for e in g.tensors):
+    if all(e.exact or e.r_search >= stats.IDENTICAL_R for e in g.tensors):  # a negated copy is derived, not identical
         how = f"{exact} of them byte- or value-identical" if exact else "equal up to a float cast"
         return WeightRelation.IDENTICAL, f"all {len(g.tensors)} compared tensors equal those of {where} ({how})"
     needed = min(stats.MIN_LAYERS, layers)
@@ -527,7 +535,10 @@ def _transformations(g: GroupResult, name: str, prints: dict[str, TensorPrint]) 
 def row_test_pairs(table: Comparison, decided: dict[str, list[WeightLineage]],
                    candidate: ModelFingerprint) -> dict[tuple[str, int], list[tuple[str, str]]]:
     """(candidate key, reference key) pairs worth a row test: same shape and role, the reference has row
-    sketches, and neither the aligned nor the search procedure found reuse for that component pair."""
+    sketches, and neither the aligned nor the search procedure found reuse for that component pair.
+
+    Only layers the catalog sampled are tested when there are any: a tensor paired with another
+    layer's rows is noise, and would drag a copy's median effect down to chance."""
     found = {(c, w.catalog_id, w.catalog_component) for c, ws in decided.items() for w in ws
              if w.relation in (WeightRelation.IDENTICAL, WeightRelation.DERIVED)}
     pairs: dict[tuple[str, int], list[tuple[str, str]]] = {}
@@ -539,39 +550,96 @@ def row_test_pairs(table: Comparison, decided: dict[str, list[WeightLineage]],
         ref_rows = [t for t in ref.tensors if t.key in ref.rows and t.component == ref_component]
         if not ref_rows:
             continue
-        chosen = []
+        # the same layer where the catalog sampled it; otherwise (shifted layers) any of that role and shape
+        aligned, fallback = [], []
         for t in table.rows:
             if t.component != component:
                 continue
             same = [rt for rt in ref_rows if rt.shape == t.shape and rt.role == t.role]
-            partner = next((rt for rt in same if rt.layer == t.layer), same[0] if same else None)
+            partner = next((rt for rt in same if rt.layer == t.layer), None)
             if partner is not None:
-                chosen.append((t.key, partner.key))
-        if chosen:
-            pairs[(component, g)] = chosen
+                aligned.append((t.key, partner.key))
+            elif same:
+                fallback.append((t.key, same[0].key))
+        if aligned or fallback:
+            pairs[(component, g)] = aligned or fallback
     return pairs
 
 
 def row_test(candidate: ModelFingerprint, reference: ModelFingerprint,
              pairs: Sequence[tuple[str, str]]) -> tuple[RowEvidence, ...]:
     """For each (candidate, reference) pair: do the reference's sampled rows each find a near-copy among the
-    candidate's rows, in any order? Per row the null is the exact distribution of the cosine of two
-    independent directions in K dimensions, Šidák-corrected for the rows searched."""
+    candidate's rows, in any order?
+
+    Rows are compared without their all-ones component (see ``row_signatures``), so zero, constant
+    or mean-shifted rows, which look alike in every model, are no evidence. Per row the null is the
+    cosine of two independent directions in the K - 1 remaining dimensions, best of m candidate rows
+    (Šidák), combined over up to ``TEST_ROWS`` evenly spaced catalog rows with Stouffer's method.
+    Trained rows are neither isotropic nor independent, so that is calibrated on the spot: the same
+    catalog rows, turned by fixed rotations that keep their internal structure but break any
+    relation to the candidate, give the chance level of the best cosine (from which the effective m
+    follows) and the null mean and spread of the combined z. The effect is how far the median best
+    cosine exceeds chance, scaled so 0 is chance and 1 a copy.
+    """
     prints = {t.key: t for t in candidate.tensors}
     out = []
     for cand_key, ref_key in pairs:
-        if cand_key not in candidate.rows or ref_key not in reference.rows:
+        cols = prints[cand_key].shape[1]
+        if cand_key not in candidate.rows or ref_key not in reference.rows or cols < 2 * K:
             continue
-        _, cand_values = candidate.rows[cand_key]
-        _, ref_values = reference.rows[ref_key]
+        basis = _row_basis(cols)
+        cand_values = row_signatures(candidate.rows[cand_key][1], cols)[1] @ basis
+        ref_values = row_signatures(reference.rows[ref_key][1], cols)[1] @ basis
         if len(cand_values) == 0 or len(ref_values) == 0:
             continue
-        cos = np.abs(correlation_matrix(ref_values, cand_values))
-        best = cos.max(axis=1)
-        dims = min(K, ref_values.shape[1], prints[cand_key].shape[1])
-        p_row = special.betainc((dims - 1) / 2.0, 0.5, np.clip(1.0 - best.astype(np.float64) ** 2, 0.0, 1.0))
-        p_row = stats.sidak(p_row, len(cand_values))
-        z = stats.stouffer(stats.z_of_p(p_row))
-        out.append(RowEvidence(key=cand_key, layer_label=layer_label(prints[cand_key]), r=float(np.median(best)),
-                               p=float(stats.upper_p(z))))
+        cand_unit = cand_values / np.maximum(np.linalg.norm(cand_values, axis=1, keepdims=True), 1e-30)
+        ref_values = ref_values[np.unique(np.linspace(0, len(ref_values) - 1, TEST_ROWS).round().astype(np.int64))]
+        best = _best_cosines(ref_values, cand_unit)
+        rotated = _best_cosines(np.concatenate([ref_values @ q for q in _rotations()]), cand_unit).reshape(ROTATIONS, -1)
+        chance = float(np.median(rotated))
+        m = _effective_rows(chance)
+        z = stats.stouffer(stats.z_of_p(stats.sidak(_cosine_tail(best), m)))
+        null_z = [stats.stouffer(stats.z_of_p(stats.sidak(_cosine_tail(x), m))) for x in rotated]
+        # the null spread is estimated from ROTATIONS values: widened for the error of their mean, never below 1
+        spread = max(float(np.std(null_z, ddof=1)), 1.0) * np.sqrt(1.0 + 1.0 / ROTATIONS)
+        standard = (z - float(np.mean(null_z))) / spread
+        out.append(RowEvidence(key=cand_key, layer_label=layer_label(prints[cand_key]),
+                               r=float((np.median(best) - chance) / (1.0 - chance)), p=float(stats.upper_p(standard))))
     return tuple(out)
+
+
+ROW_DIMS = K - 1  # row signatures lose the all-ones direction
+ROTATIONS = 16
+TEST_ROWS = 128
+
+
+def _best_cosines(ref: np.ndarray, cand_unit: np.ndarray) -> np.ndarray:
+    """Largest |cosine| of each ``ref`` row with any of the unit-norm candidate rows."""
+    ref_unit = ref / np.maximum(np.linalg.norm(ref, axis=1, keepdims=True), 1e-30)
+    return np.abs(ref_unit @ cand_unit.T).max(axis=1).astype(np.float64)
+
+
+def _cosine_tail(c: np.ndarray | float) -> np.ndarray:
+    """P(|cos| >= c) for two independent directions in ``ROW_DIMS`` dimensions (cos^2 ~ Beta(1/2, (d-1)/2))."""
+    return special.betainc((ROW_DIMS - 1) / 2.0, 0.5, np.clip(1.0 - np.asarray(c, dtype=np.float64) ** 2, 0.0, 1.0))
+
+
+def _effective_rows(chance: float) -> float:
+    """The m for which the best of m independent directions has median ``chance``: 1 - (1 - tail)^m = 1/2."""
+    tail = float(np.clip(_cosine_tail(chance), 1e-300, 1.0 - 1e-16))
+    return max(1.0, float(np.log(0.5) / np.log1p(-tail)))
+
+
+@lru_cache(maxsize=64)
+def _row_basis(cols: int) -> np.ndarray:
+    """K x (K - 1) orthonormal basis of the sketch directions orthogonal to the all-ones row's."""
+    ones = projection(cols).sum(axis=0, dtype=np.float64)
+    q, _ = np.linalg.qr(np.column_stack([ones, np.eye(K)]))
+    return q[:, 1:K].astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _rotations() -> tuple[np.ndarray, ...]:
+    """Fixed rotations of the row-signature space, from seeded sign matrices (see ``projection``)."""
+    return tuple(np.linalg.qr(projection(K + 1 + k)[:ROW_DIMS, :ROW_DIMS].astype(np.float64))[0].astype(np.float32)
+                 for k in range(ROTATIONS))

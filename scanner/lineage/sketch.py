@@ -65,3 +65,25 @@ def correlation_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     an[an == 0] = 1.0
     bn[bn == 0] = 1.0
     return np.clip((a / an) @ (b / bn).T, -1.0, 1.0)
+
+
+ROW_FLOOR = 1e-3  # a row keeping less than this fraction of its norm once its mean is gone carries nothing
+
+
+def row_signatures(values: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept-row mask, row sketches without their all-ones component) of per-row sketches ``rows @ Rc``.
+
+    A row's mean contributes ``mean_i * Rc^T 1`` to its sketch: the same direction in every model of
+    that width. Zero rows (pruned neurons), constant rows and globally centred zero rows are all
+    nothing but that direction, so two unrelated models with pruned rows would share near-perfect row
+    matches. Removing the direction leaves K - 1 isotropic coordinates (the row test's null), and a
+    row left with almost nothing is dropped rather than compared.
+    """
+    ones = projection(n_cols).sum(axis=0, dtype=np.float64)
+    ones /= np.linalg.norm(ones) or 1.0
+    wide = values.astype(np.float64).reshape(len(values), -1)
+    before = np.linalg.norm(wide, axis=1)
+    wide = wide - np.outer(wide @ ones, ones)
+    after = np.linalg.norm(wide, axis=1)
+    kept = (after > ROW_FLOOR * before) & np.isfinite(after)
+    return kept, wide[kept].astype(np.float32)

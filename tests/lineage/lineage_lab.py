@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import numpy as np
 
 from scanner.lineage.engine import fingerprint_reference, run_lineage
 from scanner.lineage.match import Reference
@@ -38,12 +41,36 @@ class Lab:
         self.references = refs
         self.n = 0
 
-    def lineage(self, tensors, config=None, dtype="BF16"):
+    def lineage(self, tensors, config=None, dtype="BF16", references=None, vocab=None):
+        return self.scan(write_repo(self.fresh(), tensors, config or self.config, dtype=dtype), references, vocab)
+
+    def fresh(self) -> Path:
         self.n += 1
-        path = write_repo(self.root / f"candidate-{self.n}", tensors, config or self.config, dtype=dtype)
+        return self.root / f"candidate-{self.n}"
+
+    def scan(self, path: Path, references=None, vocab=None):
         listing = walk(path)
         parsed = parse_repo(listing)
-        return run_lineage(listing.real_paths, parsed.tensors, parsed.config, self.references, None, NoProgress())
+        return run_lineage(listing.real_paths, parsed.tensors, parsed.config,
+                           self.references if references is None else references, vocab, NoProgress())
+
+
+def write_stored(root: Path, items: dict[str, tuple[str, np.ndarray]], config: dict) -> Path:
+    """A repository whose safetensors file holds each array under the given dtype name, bytes as they are
+    (FP8 codes, int8 with scales, packed experts: layouts ``write_repo`` does not produce)."""
+    root.mkdir(parents=True, exist_ok=True)
+    header, blobs, offset = {}, [], 0
+    for name in sorted(items):
+        dtype, array = items[name]
+        data = np.ascontiguousarray(array).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    (root / "model.safetensors").write_bytes(len(encoded).to_bytes(8, "little") + encoded + b"".join(blobs))
+    (root / "config.json").write_text(json.dumps(config))
+    return root
 
 
 def closest(result, component):

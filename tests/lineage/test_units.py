@@ -1,11 +1,17 @@
 """Unit checks of the pieces the engine stands on: decoding, sketches, canonical names, storage."""
 
+import json
+
 import numpy as np
 import pytest
+from safetensors import safe_open
+from safetensors.numpy import load_file, save
 
 from scanner.lineage.canonical import meta_to_hf_rows, pieces_for, role_of
+from scanner.errors import DataFileError
 from scanner.lineage.fingerprint import ModelFingerprint, TensorPrint
-from scanner.lineage.sketch import K, projection, sketch_correlation
+from scanner.lineage.match import _effective_rows, _rotations, _row_basis
+from scanner.lineage.sketch import K, correlation_matrix, projection, row_signatures, sketch_correlation
 from scanner.lineage.storage import dump_fingerprint, load_fingerprint
 from scanner.parse.safetensors_header import HeaderTensor
 from scanner.weights.dtypes import FP8_E4M3, FP8_E5M2, decode, round_to_bf16
@@ -98,9 +104,105 @@ def test_fingerprint_storage_round_trip_is_byte_stable(tmp_path):
 
 
 def test_corrupt_fingerprint_file_is_a_clear_error(tmp_path):
-    from scanner.errors import DataFileError
-
     path = tmp_path / "bad.safetensors"
     path.write_bytes(b"not a fingerprint")
     with pytest.raises(DataFileError, match="bad.safetensors"):
         load_fingerprint(path)
+
+
+def small_fingerprint() -> ModelFingerprint:
+    rng = np.random.default_rng(2)
+    matrix = TensorPrint(key="m", name="m", component="text", role="embed", layer=None, expert=None, shape=(100, 96),
+                         dtype="BF16", kind="matrix", raw_hash="a", norm_hash="a", mean=0.0, std=1.0, numel=9600)
+    vector = TensorPrint(key="v", name="v", component="text", role="norm", layer=None, expert=None, shape=(96,),
+                         dtype="BF16", kind="vector", raw_hash="b", norm_hash="b", mean=1.0, std=0.1, numel=96)
+    return ModelFingerprint(
+        tensors=(matrix, vector), matrices={"m": rng.standard_normal((K, K)).astype(np.float32)},
+        vectors={"v": rng.standard_normal(K).astype(np.float32)},
+        rows={"m": (np.arange(0, 100, 10, dtype=np.int32), rng.standard_normal((10, K)).astype(np.float32))},
+        tokens={"m": (np.sort(rng.integers(0, 2**63, 20, dtype=np.uint64)), rng.standard_normal((20, K)).astype(np.float32))})
+
+
+def crafted(tmp_path, mutate):
+    """A valid fingerprint file, then ``mutate(arrays, header)`` applied to what it stores."""
+    path = tmp_path / "crafted.safetensors"
+    path.write_bytes(dump_fingerprint(small_fingerprint(), {"entry": "x"}))
+    arrays = load_file(str(path))
+    with safe_open(str(path), framework="numpy") as fh:
+        header = json.loads(fh.metadata()["fromscratch"])
+    header = mutate(arrays, header)
+    path.write_bytes(save(arrays, metadata={"fromscratch": json.dumps(header)}))
+    return path
+
+
+def _set(arrays, name, value):
+    arrays[name] = value
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda a, h: [], "header is a JSON list, not an object"),
+    (lambda a, h: {**h, "source": []}, "'source' is not an object"),
+    (lambda a, h: {**h, "matrix_keys": "m"}, "'matrix_keys' is not a list"),
+    (lambda a, h: {**h, "matrix_keys": ["v"]}, "'matrix_keys' names 'v', which is not a matrix"),
+    (lambda a, h: _set(a, "rows.0.values", a["rows.0.values"][:, :5].copy()) or h,
+     r"array 'rows.0.values' has shape \[10, 5\], expected \[10, 32\]"),
+    (lambda a, h: _set(a, "rows.0.values", a["rows.0.values"][:7].copy()) or h,
+     r"array 'rows.0.values' has shape \[7, 32\], expected \[10, 32\]"),
+    (lambda a, h: _set(a, "rows.0.index", a["rows.0.index"] + 95) or h, "holds row numbers outside 'm'"),
+    (lambda a, h: _set(a, "matrices", np.full_like(a["matrices"], np.nan)) or h, "array 'matrices' holds NaN or Inf"),
+    (lambda a, h: _set(a, "tokens.0.values", np.full_like(a["tokens.0.values"], np.inf)) or h,
+     "array 'tokens.0.values' holds NaN or Inf"),
+    (lambda a, h: _set(a, "tokens.0.hashes", a["tokens.0.hashes"][::-1].copy()) or h, "not sorted unique uint64"),
+    (lambda a, h: _set(a, "tokens.0.hashes", a["tokens.0.hashes"].astype(np.int64)) or h, "not sorted unique uint64"),
+    (lambda a, h: _set(a, "tokens.0.hashes", np.stack([a["tokens.0.hashes"]] * 2)) or h, "'tokens.0.hashes' has shape"),
+    (lambda a, h: _set(a, "extra", np.zeros(3, np.float16)) or h, "array 'extra' is not described by the header"),
+    (lambda a, h: a.pop("vectors") is None or h, "array 'vectors' is missing"),
+    (lambda a, h: {**h, "tensors": [{**h["tensors"][0], "shape": [96]}, h["tensors"][1]]}, "impossible shape"),
+    (lambda a, h: {**h, "tensors": [{**h["tensors"][0], "shape": "abc"}, h["tensors"][1]]}, "shape"),
+    (lambda a, h: {**h, "tensors": [h["tensors"][0]] * 2}, "duplicate tensor keys"),
+])
+def test_crafted_fingerprint_files_are_refused_with_the_file_named(tmp_path, mutate, message):
+    path = crafted(tmp_path, mutate)
+    with pytest.raises(DataFileError, match=message) as caught:
+        load_fingerprint(path)
+    assert str(caught.value).startswith(f"{path}: ") and "\n" not in str(caught.value)
+
+
+def test_an_unmodified_crafted_file_still_loads(tmp_path):
+    loaded, source = load_fingerprint(crafted(tmp_path, lambda a, h: h))
+    assert source == {"entry": "x"} and set(loaded.rows) == set(loaded.tokens) == {"m"}
+
+
+def test_row_signatures_drop_zero_and_constant_rows_and_the_mean_direction():
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((6, 256)).astype(np.float32)
+    rows[1] = 0.0
+    rows[4] = 0.37
+    rows[5] += 2.0  # a shifted mean alone must not make rows alike
+    values = rows @ projection(256)
+    kept, signatures = row_signatures(values - 0.01 * projection(256).sum(axis=0), 256)  # globally centred
+    assert kept.tolist() == [True, False, True, True, False, True]
+    ones = projection(256).sum(axis=0)
+    assert np.allclose(signatures @ ones, 0.0, atol=1e-4)
+    shifted = row_signatures((rows[5] - 2.0)[None] @ projection(256), 256)[1]
+    assert sketch_correlation(signatures[-1], shifted[0]) > 0.9999
+
+
+def test_row_null_counts_effective_rows():
+    """Best of m isotropic directions: the effective count is m; for directions in a 4-dim subspace far fewer."""
+    rng = np.random.default_rng(4)
+
+    def chance(cand):
+        probes = rng.standard_normal((400, K - 1))
+        return np.median(np.abs(correlation_matrix(probes, cand)).max(axis=1))
+
+    assert 200 < _effective_rows(chance(rng.standard_normal((300, K - 1)))) < 450
+    assert _effective_rows(chance(rng.standard_normal((300, 4)) @ rng.standard_normal((4, K - 1)))) < 20
+
+
+def test_row_basis_and_rotations_are_orthonormal():
+    basis = _row_basis(256)
+    assert np.allclose(basis.T @ basis, np.eye(K - 1), atol=1e-5)
+    assert np.allclose(projection(256).sum(axis=0) @ basis, 0.0, atol=1e-4)
+    for q in _rotations():
+        assert np.allclose(q.T @ q, np.eye(K - 1), atol=1e-5) and not np.allclose(q, np.eye(K - 1), atol=0.1)
