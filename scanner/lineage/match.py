@@ -62,12 +62,16 @@ class TensorEvidence:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RowEvidence:
-    """Row-test result for one candidate tensor: median best-row cosine and its p-value."""
+    """Row-test result for one candidate tensor: the effect (median best-row cosine over chance), its p-value,
+    and the raw combined z of the catalog rows as they are (``z``) and under each fixed rotation (``null_z``),
+    from which a component's evidence is judged as a whole (see ``rows_combined``)."""
 
     key: str
     layer_label: str
     r: float
     p: float
+    z: float = 0.0
+    null_z: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -372,9 +376,11 @@ class _Procedure:
     r: np.ndarray
     z: np.ndarray
 
+    component_z: float | None = None  # the procedure's own component-level z, when tensors are not independent
+
     @property
     def combined(self) -> float:
-        return stats.stouffer(self.z)
+        return stats.stouffer(self.z) if self.component_z is None else self.component_z
 
 
 def _procedures(g: GroupResult) -> list[_Procedure]:
@@ -389,8 +395,30 @@ def _procedures(g: GroupResult) -> list[_Procedure]:
     if g.row_evidence:
         labels = tuple(r.layer_label for r in g.row_evidence)
         out.append(_Procedure("rows", labels, labels, np.asarray([r.r for r in g.row_evidence]),
-                              stats.z_of_p(np.asarray([r.p for r in g.row_evidence]))))
+                              stats.z_of_p(np.asarray([r.p for r in g.row_evidence])),
+                              component_z=rows_combined(g.row_evidence)))
     return out
+
+
+def rows_combined(evidence: Sequence[RowEvidence]) -> float:
+    """A component's row evidence as one z, calibrated against the same component under the fixed rotations.
+
+    The tensors of one component share their recipe, so their row statistics are correlated even
+    between unrelated models, and Stouffer's sum of per-tensor z over-counts them (about 9% of
+    independent pairs fell below p = 0.05). Rotation k is applied to every tensor of the component at
+    once, so the k-th rotated sum is one draw of the component's statistic under the null, with that
+    correlation in it. The observed sum is compared with those ``ROTATIONS`` draws by Student's t with
+    ``ROTATIONS - 1`` degrees of freedom (a prediction interval for one more draw), the spread never
+    taken below 1, the spread of a sum of independent z.
+    """
+    usable = [e for e in evidence if len(e.null_z) == ROTATIONS]
+    if not usable:
+        return 0.0
+    observed = stats.stouffer([e.z for e in usable])
+    null = np.asarray([e.null_z for e in usable], dtype=np.float64).sum(axis=0) / np.sqrt(len(usable))
+    spread = max(float(np.std(null, ddof=1)), 1.0) * np.sqrt(1.0 + 1.0 / ROTATIONS)
+    t = (observed - float(np.mean(null))) / spread
+    return float(stats.z_of_p(np.asarray([special.stdtr(ROTATIONS - 1, -t)]))[0])
 
 
 REPORTED_PER_COMPONENT = 5
@@ -437,25 +465,38 @@ def decide(table: Comparison, candidate: ModelFingerprint, *, row_evidence: dict
 
 
 def _decide_group(g: GroupResult, prints: dict[str, TensorPrint], tests: int) -> WeightLineage | None:
+    """The strongest relation any procedure supports (each p corrected for the procedures tried), largest z
+    among equals; when none is significant, the unbiased aligned procedure if it has enough tensors.
+
+    The procedures' z are not on one scale (the rows procedure is judged against a handful of rotations,
+    the others against an exact null), so the one with the largest z is not always the one that shows
+    what the evidence supports."""
     procedures = _procedures(g)
-    best = int(np.argmax([p.combined for p in procedures]))  # largest z = smallest p, without underflow ties
-    p_adj = stats.bonferroni(min(1.0, float(stats.upper_p(procedures[best].combined)) * len(procedures)), tests)
-    chosen = procedures[best]
-    if p_adj >= stats.ALPHA:  # nothing significant: report the unbiased aligned procedure when it has enough tensors
-        chosen = next((p for p in procedures if p.name == "aligned" and len(p.r) >= stats.MIN_TENSORS), chosen)
-    n = len(chosen.r)
-    # |r|: a tensor negated as a whole (a function-preserving sign flip) is as much a copy as the original
-    effect = float(np.median(np.abs(chosen.r))) if chosen.name != "rows" else float(np.median(chosen.r))
     exact = sum(1 for e in g.tensors if e.exact)
-    per_layer, significant = _layers(chosen)
-    statistics = LineageStatistics(
-        effect_size=round(effect, 6), z=round(chosen.combined, 3), p_value=float(stats.upper_p(chosen.combined)),
-        p_adjusted=float(p_adj), tensors_compared=n, layers_significant=significant, exact_matches=exact,
-        transformations=_transformations(g, chosen.name, prints),
-        null_sd=round(float(np.median([e.null_sd for e in g.tensors])), 6), per_layer=per_layer)
-    relation, reason = _relation(g, chosen.name, n, p_adj, effect, significant, len(per_layer), exact)
+    judged = []
+    for procedure in procedures:
+        p_adj = stats.bonferroni(min(1.0, float(stats.upper_p(procedure.combined)) * len(procedures)), tests)
+        n = len(procedure.r)
+        # |r|: a tensor negated as a whole (a function-preserving sign flip) is as much a copy as the original
+        effect = float(np.median(np.abs(procedure.r))) if procedure.name != "rows" else float(np.median(procedure.r))
+        per_layer, significant = _layers(procedure)
+        relation, reason = _relation(g, procedure.name, n, p_adj, effect, significant, len(per_layer), exact)
+        judged.append((procedure, p_adj, effect, per_layer, significant, relation, reason))
+    rank = {WeightRelation.IDENTICAL: 0, WeightRelation.DERIVED: 1, WeightRelation.INCONCLUSIVE: 2}
+    found = [j for j in judged if j[1] < stats.ALPHA and j[5] in rank]
+    if found:
+        chosen = min(found, key=lambda j: (rank[j[5]], -j[0].combined))
+    else:
+        chosen = next((j for j in judged if j[0].name == "aligned" and len(j[0].r) >= stats.MIN_TENSORS),
+                      max(judged, key=lambda j: j[0].combined))
+    procedure, p_adj, effect, per_layer, significant, relation, reason = chosen
     if relation is None:
         return None
+    statistics = LineageStatistics(
+        effect_size=round(effect, 6), z=round(procedure.combined, 3), p_value=float(stats.upper_p(procedure.combined)),
+        p_adjusted=float(p_adj), tensors_compared=len(procedure.r), layers_significant=significant, exact_matches=exact,
+        transformations=_transformations(g, procedure.name, prints),
+        null_sd=round(float(np.median([e.null_sd for e in g.tensors])), 6), per_layer=per_layer)
     return WeightLineage(catalog_id=g.catalog_id, catalog_component=g.catalog_component, relation=relation,
                          statistics=statistics, reason=reason)
 
@@ -604,7 +645,8 @@ def row_test(candidate: ModelFingerprint, reference: ModelFingerprint,
         spread = max(float(np.std(null_z, ddof=1)), 1.0) * np.sqrt(1.0 + 1.0 / ROTATIONS)
         standard = (z - float(np.mean(null_z))) / spread
         out.append(RowEvidence(key=cand_key, layer_label=layer_label(prints[cand_key]),
-                               r=float((np.median(best) - chance) / (1.0 - chance)), p=float(stats.upper_p(standard))))
+                               r=float((np.median(best) - chance) / (1.0 - chance)), p=float(stats.upper_p(standard)),
+                               z=float(z), null_z=tuple(float(x) for x in null_z)))
     return tuple(out)
 
 
