@@ -1,7 +1,8 @@
 """The code stage: every shipped ``*.py`` file and dependency manifest, analysed without running anything.
 
 It answers three questions for the report's ``code`` section: which third-party packages the code
-needs (imports plus manifests), whether loading the model runs the repository's own code
+needs (imports plus manifests) and under which licence each is published (from the reviewed table in
+``package_licenses``), whether loading the model runs the repository's own code
 (``auto_map`` entry points, i.e. ``trust_remote_code``), and which known public code each file
 resembles (code reuse, reported apart from weight reuse).
 """
@@ -15,6 +16,7 @@ from pathlib import PurePosixPath
 
 from scanner.code.known import KnownCodeGroup
 from scanner.code.manifests import ManifestFacts, normalise_package, read_manifest
+from scanner.code.package_licenses import PackageLicense, bundled_package_licenses
 from scanner.code.python_file import MAX_PYTHON_BYTES, PythonFile, analyse_python, read_python
 from scanner.code.similarity import CodeMatch, similar_code
 from scanner.errors import problem
@@ -32,6 +34,7 @@ DISTRIBUTION_OF_IMPORT = {
     "dateutil": "python-dateutil",
     "google": "protobuf",
     "jwt": "pyjwt",
+    "open_clip": "open-clip-torch",
     "sklearn": "scikit-learn",
     "skimage": "scikit-image",
     "yaml": "pyyaml",
@@ -91,8 +94,12 @@ def _distribution(import_name: str) -> str:
 
 
 def analyse_code(listing: RepoListing, auto_maps: Mapping[str, Mapping[str, object]],
-                 known: Sequence[KnownCodeGroup]) -> CodeAnalysis:
-    """Analyse the repository's Python files and manifests; never raises for file content."""
+                 known: Sequence[KnownCodeGroup],
+                 package_licenses: Mapping[str, PackageLicense] | None = None) -> CodeAnalysis:
+    """Analyse the repository's Python files and manifests; never raises for file content.
+
+    ``package_licenses`` is the licence table to look dependencies up in (the bundled one by default).
+    """
     problems: list[Problem] = []
     python_paths = [f.path for f in listing.of_kind(FileKind.REMOTE_CODE)]
     if len(python_paths) > MAX_PYTHON_FILES:
@@ -141,8 +148,12 @@ def analyse_code(listing: RepoListing, auto_maps: Mapping[str, Mapping[str, obje
                  similar_to={m.key: m.score for m in matches[f.path]})
         for f in analysed
     )
-    facts = CodeFacts(files=code_files, trust_remote_code=bool(points),
-                      dependencies=tuple(sorted(dependencies | manifests.packages)), pickle_imports=())
+    needed = sorted(dependencies | manifests.packages)
+    table = bundled_package_licenses() if package_licenses is None else package_licenses
+    licensed = [table[name] for name in needed if name in table]
+    facts = CodeFacts(files=code_files, trust_remote_code=bool(points), dependencies=tuple(needed), pickle_imports=(),
+                      dependency_licenses={entry.package: entry.license for entry in licensed},
+                      dependency_license_sources={entry.package: entry.provenance for entry in licensed})
     return CodeAnalysis(facts=facts, files=tuple(analysed), matches=matches, entry_points=tuple(points),
                         manifest_licenses=tuple(manifests.licenses), problems=tuple(problems),
                         read_files=frozenset([f.path for f in analysed] + [m for m in manifest_files if m not in unread]))

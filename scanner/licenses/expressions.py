@@ -37,7 +37,10 @@ def licensing() -> Licensing:
 
 def check(expression: str) -> CheckedExpression:
     """Validate ``expression``; never raises."""
-    info = licensing().validate(expression)
+    try:
+        info = licensing().validate(expression)
+    except (AttributeError, TypeError, ValueError) as exc:  # license-expression fails on e.g. a dangling "MIT AND"
+        return CheckedExpression(normalized=None, errors=(f"not a licence expression ({exc.__class__.__name__})",))
     if info.errors:
         return CheckedExpression(normalized=None, errors=tuple(info.errors))
     return CheckedExpression(normalized=info.normalized_expression, errors=())

@@ -18,7 +18,7 @@ from typing import Any
 
 from scanner.codec import doc
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Major.minor: a minor version only adds optional fields, so a reader accepts every minor of its major."""
 
 frozen = dataclass(frozen=True, slots=True, kw_only=True)
@@ -445,6 +445,11 @@ class CodeFacts:
     trust_remote_code: bool = field(metadata=doc("Whether loading needs trust_remote_code (auto_map present)."))
     dependencies: tuple[str, ...] = field(metadata=doc("Third-party packages imported or listed in manifests."))
     pickle_imports: tuple[str, ...] = field(metadata=doc("Globals imported by pickle files outside the safe allow-list."))
+    dependency_licenses: Mapping[str, str] = field(default_factory=dict, metadata=doc(
+        "Declared licence (SPDX expression) of each dependency whose licence is known, by package; a package "
+        "absent here has no known licence (NOASSERTION in an SBOM)."))
+    dependency_license_sources: Mapping[str, str] = field(default_factory=dict, metadata=doc(
+        "Where each of those licences was read, and when, by package."))
 
 
 # --------------------------------------------------------------------------- catalog and policy identity

@@ -4,7 +4,8 @@ The same content as the SPDX 2.3 SBOM, in SPDX 3 terms: the model is an ``ai_AIP
 element) whose ``ai_informationAboutTraining`` carries the verdict; each repository file is a
 ``software_File`` with its SHA-256 (SPDX 3 does not demand SHA-1); upstream models are
 ``ai_AIPackage``s the model ``descendantOf``; tokenizer or code sources and Python packages are
-``software_Package``s it ``dependsOn``; licences are ``hasDeclaredLicense`` relationships to licence
+``software_Package``s it ``dependsOn`` (a Python package with the licence it declares when the scan
+knows it, else no assertion); licences are ``hasDeclaredLicense`` relationships to licence
 expressions, with a ``CustomLicense`` for every ``LicenseRef-``; attribution texts sit on the upstream
 that requires them.
 
@@ -229,6 +230,12 @@ class _Builder:
         package = spdx3.software_Package(_id=self.ids.make("pypi", name), name=name, creationInfo=self.creation,
                                          software_primaryPurpose=spdx3.software_SoftwarePurpose.library)
         package.externalIdentifier.append(_purl(f"pkg:pypi/{name.lower().replace('_', '-')}"))
+        code = self.report.code
+        source = code.dependency_license_sources.get(name)
+        notes = [self.declare_licence(package, code.dependency_licenses.get(name), none_when_missing=False),
+                 f"Declared licence read from {source}." if source else ""]
+        if any(notes):
+            package.comment = " ".join(note for note in notes if note)
         return package
 
 

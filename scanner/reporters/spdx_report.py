@@ -2,7 +2,8 @@
 
 What goes in: the scanned model as the described package; each repository file with its SHA-256;
 each upstream model, tokenizer or code source the scan found or the card declares, with its licence;
-each third-party Python package the repository's code imports; ``ExtractedLicensingInfo`` for every
+each third-party Python package the repository's code imports, with the licence the package declares
+when the scan knows it; ``ExtractedLicensingInfo`` for every
 ``LicenseRef-`` used; relationships (``DESCRIBES``, ``CONTAINS``, ``DESCENDANT_OF``, ``DEPENDS_ON``);
 and the attribution texts upstream licences require, on the upstream package that requires them.
 
@@ -93,7 +94,7 @@ def spdx_document(report: ScanReport) -> Document:
         packages.append(package)
         relationships.append(_upstream_relationship(upstream, package.spdx_id))
     for dependency in report.code.dependencies:
-        package = _python_package(dependency, ids.make("PyPI", dependency))
+        package = _python_package(report, dependency, ids.make("PyPI", dependency))
         packages.append(package)
         relationships.append(Relationship(MODEL_ID, RelationshipType.DEPENDS_ON, package.spdx_id,
                                           comment="imported or listed by the repository's code"))
@@ -176,12 +177,16 @@ def _upstream_relationship(upstream: Upstream, upstream_id: str) -> Relationship
                         comment=f"{note}: the same architecture, which is not reuse of weights")
 
 
-def _python_package(name: str, spdx_id: str) -> Package:
+def _python_package(report: ScanReport, name: str, spdx_id: str) -> Package:
+    """A dependency; its declared licence is the one the report found for it, else NOASSERTION."""
     normalized = re.sub(r"[-_.]+", "-", name).lower()
+    declared = license_value(report.code.dependency_licenses.get(name))
+    source = report.code.dependency_license_sources.get(name)
+    notes = [note for note in (declared.note, f"Declared licence read from {source}." if source else "") if note]
     return Package(spdx_id=spdx_id, name=name, download_location=SpdxNoAssertion(), files_analyzed=False,
-                   license_concluded=SpdxNoAssertion(), license_declared=SpdxNoAssertion(),
-                   copyright_text=SpdxNoAssertion(), external_references=[_purl(f"pkg:pypi/{normalized}")],
-                   primary_package_purpose=PackagePurpose.LIBRARY)
+                   license_concluded=SpdxNoAssertion(), license_declared=_declared(declared, none_when_missing=False),
+                   license_comment=" ".join(notes) or None, copyright_text=SpdxNoAssertion(),
+                   external_references=[_purl(f"pkg:pypi/{normalized}")], primary_package_purpose=PackagePurpose.LIBRARY)
 
 
 def _extracted_licences(report: ScanReport, packages: list[Package]) -> list[ExtractedLicensingInfo]:

@@ -157,3 +157,10 @@ def test_broken_entries_are_reported_together_with_positions(tmp_path: Path) -> 
     assert f"{tmp_path / 'mit.yaml'}:9:11: 'liberal' is not one of" in message
     assert "id 'mit' must equal the file name 'other'" in message
     assert "duplicate key 'id'" in message
+
+
+def test_checking_a_malformed_expression_never_raises():
+    for text in ("MIT AND", "OR", "(MIT", "MIT WITH"):
+        checked = check(text)
+        assert checked.normalized is None and checked.errors, text
+    assert check("mit or apache-2.0").normalized == "MIT OR Apache-2.0"
