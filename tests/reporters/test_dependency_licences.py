@@ -13,6 +13,7 @@ from test_spdx_report import write_and_validate
 from scanner.cli import main
 from scanner.codec import from_jsonable
 from scanner.report.model import ScanReport
+from scanner.reporters.html_report import render_html
 
 TORCH = "Apache-2.0 AND Apache-2.0 WITH LLVM-exception AND BSD-2-Clause AND BSD-3-Clause AND BSL-1.0 AND MIT"
 SOURCES = {"torch": "torch 2.14.1 on PyPI, License-Expression; checked 2026-12-07",
@@ -89,3 +90,9 @@ def test_a_scan_puts_the_licences_of_what_the_code_imports_into_both_sboms(tmp_p
     expressions = {e["simplelicensing_licenseExpression"] for e in data["@graph"]
                    if e["type"] == "simplelicensing_LicenseExpression"}
     assert {"MIT", code["dependency_licenses"]["torch"]} <= expressions
+
+
+def test_the_html_report_names_each_dependency_with_its_licence(vlm):
+    html = render_html(_with_dependencies(vlm))
+    assert 'einops <span class="muted">(MIT)</span>' in html
+    assert 'mystery-kernels <span class="muted">(licence unknown)</span>' in html
