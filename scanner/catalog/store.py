@@ -175,10 +175,7 @@ def read_manifest(folder: Path) -> dict[str, str]:
         raise DataFileError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(manifest, dict):
         raise DataFileError(f"{path}: must be a JSON object with {' and '.join(MANIFEST_KEYS)}")
-    _closed_keys(manifest, MANIFEST_KEYS, str(path))
-    if manifest.get("format_version") != CATALOG_FORMAT_VERSION:
-        raise DataFileError(f"{path}: unsupported format_version {manifest.get('format_version')!r} "
-                            f"(this fromscratch reads {CATALOG_FORMAT_VERSION})")
+    _closed_and_versioned(manifest, MANIFEST_KEYS, str(path), str(path))
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise DataFileError(f"{path}: 'files' must be an object of path: sha256, not {type(listed).__name__}")
@@ -221,11 +218,15 @@ def _manifest_findings(folder: Path, listed: dict[str, str]) -> dict[str, str]:
     return bad
 
 
-def _closed_keys(data: dict[str, Any], allowed: Sequence[str], where: str) -> None:
+def _closed_and_versioned(data: dict[str, Any], allowed: Sequence[str], where: str, version_at: str) -> None:
+    """A catalog file's top level: only the keys it defines, and the one format version this tool reads."""
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
         raise DataFileError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
                             f"(allowed: {', '.join(allowed)})")
+    if data.get("format_version") != CATALOG_FORMAT_VERSION:
+        raise DataFileError(f"{version_at}: unsupported catalog format_version {data.get('format_version')!r} "
+                            f"(this fromscratch reads {CATALOG_FORMAT_VERSION})")
 
 
 def read_catalog_header(folder: Path) -> dict[str, Any]:
@@ -237,10 +238,7 @@ def read_catalog_header(folder: Path) -> dict[str, Any]:
     header = located.data
     if not isinstance(header, dict):
         raise DataFileError(f"{path}: must be a mapping with {', '.join(CATALOG_KEYS)}")
-    _closed_keys(header, CATALOG_KEYS, str(path))
-    if header.get("format_version") != CATALOG_FORMAT_VERSION:
-        raise DataFileError(f"{located.where(('format_version',))}: unsupported catalog format_version "
-                            f"{header.get('format_version')!r} (this fromscratch reads {CATALOG_FORMAT_VERSION})")
+    _closed_and_versioned(header, CATALOG_KEYS, str(path), located.where(("format_version",)))
     for key in ("name", "version"):
         if isinstance(header.get(key), bool) or not isinstance(header.get(key), (str, int, float)):
             raise DataFileError(f"{located.where((key,))}: '{key}' is required (a string)")
