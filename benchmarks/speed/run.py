@@ -173,19 +173,28 @@ def main() -> int:
             f"| whole `fromscratch scan` incl. SHA-256 of every file (warm) | {scan_warm:.2f} | {size / scan_warm / 1e9:.2f} "
             f"| {cat_warm / scan_warm:.2f} |",
         ]
+        cold_ratio = None
         if drop_caches():
             cat_cold = time_cat(shards)
             drop_caches()
             fp_cold, _, _ = time_fingerprint(folder)
             lines += [f"| `cat` (cold: page cache dropped) | {cat_cold:.2f} | {size / cat_cold / 1e9:.2f} | 1.00 (cold) |",
                       f"| fingerprint stage (cold) | {fp_cold:.2f} | {size / fp_cold / 1e9:.2f} | {cat_cold / fp_cold:.2f} (cold) |"]
+            cold_ratio = cat_cold / fp_cold
         else:
             lines.append("| cold read | not measured: this process may not drop the page cache | | |")
         lines += ["", f"Peak resident memory of the fingerprint stage (child process, model {size / 2**30:.1f} GiB): "
                       f"**{rss:.0f} MiB**."]
     seconds, pairs = matching(args.models)
     lines += ["", f"Matching one 7B-shaped candidate (224 matrices) against {args.models} catalog models of the same shapes "
-                  f"({pairs} tensor pairs, every tensor comparable): **{seconds:.2f} s** (compare + decide)."]
+                  f"({pairs} tensor pairs, every tensor comparable): **{seconds:.2f} s** (compare + decide).", "",
+              "Targets, judged on this run:", ""]
+    lines += [f"- {name}: {'met' if ok else '**not met**'} ({shown})" for name, ok, shown in (
+        ("fingerprinting warm files at >= 0.25x `cat`", cat_warm / fp_warm >= 0.25, f"{cat_warm / fp_warm:.2f}x"),
+        ("fingerprinting cold files at >= 0.5x `cat`", cold_ratio is not None and cold_ratio >= 0.5,
+         "not measured" if cold_ratio is None else f"{cold_ratio:.2f}x"),
+        ("peak memory under 1 GiB", rss < 1024, f"{rss:.0f} MiB"),
+        (f"matching against {args.models} catalog models under 1 s", seconds < 1.0, f"{seconds:.2f} s"))]
     text = "\n".join(lines) + "\n"
     write_section(text, args.out)
     print(text)

@@ -31,7 +31,7 @@ from scanner.weights.dtypes import (
 )
 
 MADV_POPULATE_READ = 22  # Linux uapi value; Python's mmap module does not name it
-CHUNK_BYTES = 16 << 20  # float32 bytes per decoded chunk
+CHUNK_BYTES = 4 << 20  # float32 bytes per decoded chunk
 
 
 @dataclass(frozen=True, slots=True)
