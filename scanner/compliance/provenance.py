@@ -116,8 +116,10 @@ def _unconfirmed_reason(entry: CatalogEntry, components: Sequence[Component], ar
 
 
 def unverified(declared: Sequence[Declaration], records: Sequence[UpstreamRecord], catalog: Catalog,
-               components: Sequence[Component], architecture: ArchitectureFacts, adapter: bool) -> list[str]:
-    """One line per claimed base that the weights did not confirm, saying why."""
+               components: Sequence[Component], architecture: ArchitectureFacts, adapter: bool,
+               relation: str | None = None) -> list[str]:
+    """One line per claimed base that the weights did not confirm, saying why; and one when the card's
+    ``base_model_relation`` (checked even without a ``base_model``) does not fit the weights."""
     index = CatalogIndex(catalog)
     weight_entries = [e for r in records if any(w.startswith("weights:") for w in r.what) for e in r.entries]
     lines = []
@@ -137,7 +139,7 @@ def unverified(declared: Sequence[Declaration], records: Sequence[UpstreamRecord
         else:
             reason = _unconfirmed_reason(entry, components, architecture, records, adapter)
         lines.append(f"{claim.value} ({claim.source}): {reason}")
-    lines += relation_unverified(declared, components)
+    lines += relation_unverified(relation, components)
     return list(dict.fromkeys(lines))
 
 
@@ -178,10 +180,10 @@ def _relation_problem(relation: str, components: Sequence[Component]) -> str | N
     return None
 
 
-def relation_unverified(declared: Sequence[Declaration], components: Sequence[Component]) -> list[str]:
+def relation_unverified(relation: str | None, components: Sequence[Component]) -> list[str]:
     """A line when the card's ``base_model_relation`` does not fit what the weights show."""
-    relation = next((d.relation for d in declared if d.relation), None)
-    if relation is None:
+    relation = relation.strip() if relation else None
+    if not relation:
         return []
     reason = _relation_problem(relation, components)
     return [f"base_model_relation '{relation}' (card): {reason}"] if reason else []

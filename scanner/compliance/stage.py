@@ -179,7 +179,8 @@ def compliance_facts(listing: RepoListing, parsed: ParsedRepo, observed: Observe
         config_hints=tuple(f"{d.source}={d.value}" for d in declared if not d.claim),
         upstreams=tuple(r.report() for r in records),
         undisclosed=tuple(undisclosed(records, CatalogIndex(catalog))),
-        unverified=tuple(unverified(declared, records, catalog, observed.components, observed.architecture, adapter)),
+        unverified=tuple(unverified(declared, records, catalog, observed.components, observed.architecture, adapter,
+                                    card.base_model_relation if card else None)),
     )
     texts = license_texts(licenses, (u.license_expression for u in provenance.upstreams))
     return ComplianceFacts(licenses=replace(licenses.facts, texts=texts), obligations=tuple(obligations),

@@ -55,7 +55,6 @@ class Declaration:
     value: str
     source: str
     claim: bool  # the publisher's statement (card, adapter config), not a value a tool left behind
-    relation: str | None = None  # how the card says it builds on it (its base_model_relation)
 
 
 @dataclass(slots=True)
@@ -160,8 +159,7 @@ def declarations(card: CardFacts | None, json_files: Mapping[str, Any], code: Co
                  embedded: Sequence[str] = ()) -> list[Declaration]:
     """Claims (card, adapter config, GGUF ``general.base_model``) first, then hints (configs, tokenizer
     config, other repositories' code)."""
-    relation = card.base_model_relation.strip() if card and card.base_model_relation else None
-    found = [Declaration(value=b.strip(), source="card:base_model", claim=True, relation=relation)
+    found = [Declaration(value=b.strip(), source="card:base_model", claim=True)
              for b in (card.base_model if card else ()) if b.strip()]
     found += [Declaration(value=b.strip(), source="weights:general.base_model", claim=True) for b in embedded if b.strip()]
     adapter = json_files.get("adapter_config.json")

@@ -119,3 +119,10 @@ def test_an_unknown_relation_or_unread_weights_leave_the_relation_unverified(tmp
     unread = write_files(tmp_path / "b", {"README.md": card("base_model: Qwen/Qwen2.5-7B\nbase_model_relation: merge")})
     assert _relation_lines(stage_only(unread)) == [
         "base_model_relation 'merge' (card): this repository's weights were not read, so the claim cannot be checked"]
+
+
+def test_a_relation_declared_without_a_base_model_is_still_checked(tmp_path):
+    alone = write_files(tmp_path, {"README.md": card("base_model_relation: distilled")})
+    assert _relation_lines(stage_only(alone)) == [
+        "base_model_relation 'distilled' (card): not one of adapter, finetune, merge, quantized, the relations the Hub "
+        "knows, so the claim cannot be checked"]
