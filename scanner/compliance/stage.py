@@ -33,10 +33,13 @@ from scanner.parse.repo import ParsedRepo
 from scanner.parse.textfile import read_json
 from scanner.report.model import CardFacts, LicenseRefText, Problem, ProvenanceFacts, Severity
 from scanner.reporters.spdx_common import slug
+from scanner.tokenizer.files import MAX_FILE_BYTES as MAX_TOKENIZER_FILE_BYTES
 from scanner.walk.walker import RepoListing
 
 HINT_FILES = ("adapter_config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json")
 MAX_HINT_JSON_BYTES = 16 << 20
+# tokenizer_config.json is read by the tokenizer stage too: the same limit gives one problem, not two
+_HINT_LIMITS = {"tokenizer_config.json": MAX_TOKENIZER_FILE_BYTES}
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|<[^>]+>|[*_`]")
 REPO_LICENSE_REF = "LicenseRef-fromscratch-file-"
@@ -70,7 +73,7 @@ def _json_files(listing: RepoListing, parsed: ParsedRepo) -> tuple[dict[str, Any
     problems = []
     for name in HINT_FILES:
         if listing.has(name):
-            data, issue = read_json(listing.path(name), name, limit=MAX_HINT_JSON_BYTES)
+            data, issue = read_json(listing.path(name), name, limit=_HINT_LIMITS.get(name, MAX_HINT_JSON_BYTES))
             if issue is not None:
                 problems.append(issue)
             elif isinstance(data, dict):

@@ -32,3 +32,15 @@ def test_broken_code_manifests_and_configs_become_problems(tmp_path):
     assert result.licenses.declared_expression == "Apache-2.0" and result.licenses.findings == ()
     assert result.provenance.declared_base_models == ("Qwen/Qwen3-8B",)
     assert result.provenance.config_hints == ()
+
+
+def test_a_large_tokenizer_config_is_judged_by_one_size_limit(tmp_path, monkeypatch):
+    """The tokenizer stage reads tokenizer_config.json under its own cap; the hint search must not call the
+    same file too large under a smaller one (two problems, one saying 'not read' about a file that was)."""
+    monkeypatch.setattr("scanner.compliance.stage.MAX_HINT_JSON_BYTES", 1000)
+    repo = write_files(tmp_path, {"README.md": card("license: mit"),
+                                  "tokenizer_config.json": json.dumps({"chat_template": "x" * 2000}),
+                                  "adapter_config.json": json.dumps({"note": "y" * 2000})})
+    result = stage_only(repo)
+    assert [(p.file, p.code) for p in result.problems if p.code == "json.too-large"] == [
+        ("adapter_config.json", "json.too-large")]
