@@ -29,7 +29,7 @@ from scipy import special
 
 from scanner.lineage import stats
 from scanner.lineage.fingerprint import ModelFingerprint, TensorPrint
-from scanner.lineage.sketch import K, projection, row_signatures
+from scanner.lineage.sketch import K, ones_direction, projection, row_signatures
 from scanner.report.model import LayerSimilarity, LineageStatistics, WeightLineage, WeightRelation
 
 
@@ -266,7 +266,7 @@ def compare(candidate: ModelFingerprint, references: Sequence[Reference]) -> Com
             if code == 0 and exact[i]:
                 r[k, np.isin(block.entries, list(exact[i]))] = 1.0
         magnitude = np.abs(r)
-        for segment, (start, size, g) in enumerate(zip(block.starts.tolist(), block.sizes.tolist(), block.group_ids.tolist())):
+        for start, size, g in zip(block.starts.tolist(), block.sizes.tolist(), block.group_ids.tolist()):
             sub = magnitude[:, start:start + size]
             arg = sub.argmax(axis=1)
             top = sub[np.arange(len(items)), arg]
@@ -473,32 +473,48 @@ def _decide_group(g: GroupResult, prints: dict[str, TensorPrint], tests: int) ->
     what the evidence supports."""
     procedures = _procedures(g)
     exact = sum(1 for e in g.tensors if e.exact)
-    judged = []
-    for procedure in procedures:
-        p_adj = stats.bonferroni(min(1.0, float(stats.upper_p(procedure.combined)) * len(procedures)), tests)
-        n = len(procedure.r)
-        # |r|: a tensor negated as a whole (a function-preserving sign flip) is as much a copy as the original
-        effect = float(np.median(np.abs(procedure.r))) if procedure.name != "rows" else float(np.median(procedure.r))
-        per_layer, significant = _layers(procedure)
-        relation, reason = _relation(g, procedure.name, n, p_adj, effect, significant, len(per_layer), exact)
-        judged.append((procedure, p_adj, effect, per_layer, significant, relation, reason))
+    judged = [_judge(g, procedure, len(procedures), tests, exact) for procedure in procedures]
     rank = {WeightRelation.IDENTICAL: 0, WeightRelation.DERIVED: 1, WeightRelation.INCONCLUSIVE: 2}
-    found = [j for j in judged if j[1] < stats.ALPHA and j[5] in rank]
+    found = [j for j in judged if j.p_adjusted < stats.ALPHA and j.relation in rank]
     if found:
-        chosen = min(found, key=lambda j: (rank[j[5]], -j[0].combined))
+        chosen = min(found, key=lambda j: (rank[j.relation], -j.procedure.combined))
     else:
-        chosen = next((j for j in judged if j[0].name == "aligned" and len(j[0].r) >= stats.MIN_TENSORS),
-                      max(judged, key=lambda j: j[0].combined))
-    procedure, p_adj, effect, per_layer, significant, relation, reason = chosen
-    if relation is None:
+        chosen = next((j for j in judged if j.procedure.name == "aligned" and len(j.procedure.r) >= stats.MIN_TENSORS),
+                      max(judged, key=lambda j: j.procedure.combined))
+    if chosen.relation is None:
         return None
+    procedure = chosen.procedure
     statistics = LineageStatistics(
-        effect_size=round(effect, 6), z=round(procedure.combined, 3), p_value=float(stats.upper_p(procedure.combined)),
-        p_adjusted=float(p_adj), tensors_compared=len(procedure.r), layers_significant=significant, exact_matches=exact,
+        effect_size=round(chosen.effect, 6), z=round(procedure.combined, 3),
+        p_value=float(stats.upper_p(procedure.combined)), p_adjusted=float(chosen.p_adjusted),
+        tensors_compared=len(procedure.r), layers_significant=chosen.significant, exact_matches=exact,
         transformations=_transformations(g, procedure.name, prints),
-        null_sd=round(float(np.median([e.null_sd for e in g.tensors])), 6), per_layer=per_layer)
-    return WeightLineage(catalog_id=g.catalog_id, catalog_component=g.catalog_component, relation=relation,
-                         statistics=statistics, reason=reason)
+        null_sd=round(float(np.median([e.null_sd for e in g.tensors])), 6), per_layer=chosen.per_layer)
+    return WeightLineage(catalog_id=g.catalog_id, catalog_component=g.catalog_component, relation=chosen.relation,
+                         statistics=statistics, reason=chosen.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    """What one procedure's evidence supports for a component pair."""
+
+    procedure: _Procedure
+    p_adjusted: float
+    effect: float
+    per_layer: tuple[LayerSimilarity, ...]
+    significant: int
+    relation: WeightRelation | None
+    reason: str
+
+
+def _judge(g: GroupResult, procedure: _Procedure, procedures: int, tests: int, exact: int) -> _Judgement:
+    p_adj = stats.bonferroni(min(1.0, float(stats.upper_p(procedure.combined)) * procedures), tests)
+    # |r|: a tensor negated as a whole (a function-preserving sign flip) is as much a copy as the original
+    effect = float(np.median(np.abs(procedure.r))) if procedure.name != "rows" else float(np.median(procedure.r))
+    per_layer, significant = _layers(procedure)
+    relation, reason = _relation(g, procedure.name, len(procedure.r), p_adj, effect, significant, len(per_layer), exact)
+    return _Judgement(procedure=procedure, p_adjusted=p_adj, effect=effect, per_layer=per_layer,
+                      significant=significant, relation=relation, reason=reason)
 
 
 def _relation(g: GroupResult, name: str, n: int, p_adj: float, effect: float, significant: int,
@@ -675,8 +691,7 @@ def _effective_rows(chance: float) -> float:
 @lru_cache(maxsize=64)
 def _row_basis(cols: int) -> np.ndarray:
     """K x (K - 1) orthonormal basis of the sketch directions orthogonal to the all-ones row's."""
-    ones = projection(cols).sum(axis=0, dtype=np.float64)
-    q, _ = np.linalg.qr(np.column_stack([ones, np.eye(K)]))
+    q, _ = np.linalg.qr(np.column_stack([ones_direction(cols), np.eye(K)]))
     return q[:, 1:K].astype(np.float32)
 
 

@@ -70,6 +70,15 @@ def correlation_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 ROW_FLOOR = 1e-3  # a row keeping less than this fraction of its norm once its mean is gone carries nothing
 
 
+@lru_cache(maxsize=64)
+def ones_direction(n_cols: int) -> np.ndarray:
+    """Unit K-vector of an all-ones row's sketch (``Rc^T 1``): the direction a row's mean adds to its sketch."""
+    ones = projection(n_cols).sum(axis=0, dtype=np.float64)
+    ones /= np.linalg.norm(ones) or 1.0
+    ones.flags.writeable = False
+    return ones
+
+
 def row_signatures(values: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
     """(kept-row mask, row sketches without their all-ones component) of per-row sketches ``rows @ Rc``.
 
@@ -79,8 +88,7 @@ def row_signatures(values: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndar
     matches. Removing the direction leaves K - 1 isotropic coordinates (the row test's null), and a
     row left with almost nothing is dropped rather than compared.
     """
-    ones = projection(n_cols).sum(axis=0, dtype=np.float64)
-    ones /= np.linalg.norm(ones) or 1.0
+    ones = ones_direction(n_cols)
     wide = values.astype(np.float64).reshape(len(values), -1)
     before = np.linalg.norm(wide, axis=1)
     wide = wide - np.outer(wide @ ones, ones)
