@@ -34,7 +34,8 @@ from scanner.bundled import data_path
 from scanner.errors import DataFileError
 from scanner.lineage.storage import load_fingerprint
 from scanner.reporters.output import write_all, write_atomic
-from scanner.tokenizer import TokenizerFingerprint, read_fingerprint
+from scanner.tokenizer import TokenizerFingerprint
+from scanner.tokenizer.catalog import read_catalog_fingerprint
 from scanner.yamlsafe import load_yaml
 
 CATALOG_FORMAT_VERSION = 1
@@ -290,14 +291,6 @@ def parse_entry(text: str | bytes, path: Path, folder: Path, catalog_name: str) 
         sources=tuple(data["sources"]), catalog=catalog_name, file=path)
 
 
-def read_tokenizer(path: Path) -> TokenizerFingerprint:
-    """One ``tokenizers/<id>.tokfp``; its label must be its file name, so a copy cannot pass for another."""
-    fp = read_fingerprint(path)
-    if fp.label != path.stem:
-        raise DataFileError(f"{path}: labelled {fp.label!r}, but the file name says {path.stem!r}")
-    return fp
-
-
 def _json_safe(value: Any) -> Any:
     """YAML dates become ISO strings, so entries validate and serialise like the JSON they mirror."""
     if isinstance(value, dict):
@@ -378,7 +371,7 @@ def _merge_tokenizers(folder: Path, label: str, bad: dict[str, str], merge: _Mer
         try:
             if rel in bad:
                 raise DataFileError(bad[rel])
-            fp = read_tokenizer(path)
+            fp = read_catalog_fingerprint(path)
         except DataFileError as exc:
             merge.skipped.append(f"tokenizer {path.stem}: {exc}")
             continue
@@ -417,7 +410,7 @@ def verify_catalog(folder: Path) -> list[str]:
             problems.append(f"{entry.file}: tokenizer fingerprint '{entry.tokenizer}' is missing")
     for path in sorted((folder / "tokenizers").glob(f"*{TOKENIZER_SUFFIX}")):
         try:
-            read_tokenizer(path)
+            read_catalog_fingerprint(path)
         except DataFileError as exc:
             problems.append(str(exc))
     return problems

@@ -44,8 +44,13 @@ def load_tokenizer_catalog(folder: Path | None = None) -> dict[str, TokenizerFin
     folder = bundled_tokenizer_dir() if folder is None else folder
     catalog: dict[str, TokenizerFingerprint] = {}
     for path in sorted(folder.glob(f"*{FILE_SUFFIX}")):
-        fp = read_fingerprint(path)
-        if fp.label != path.stem:
-            raise DataFileError(f"{path}: labelled {fp.label!r}, but the file name says {path.stem!r}")
-        catalog[path.stem] = fp
+        catalog[path.stem] = read_catalog_fingerprint(path)
     return catalog
+
+
+def read_catalog_fingerprint(path: Path) -> TokenizerFingerprint:
+    """One catalog ``<id>.tokfp``: its label must be its file name, so a copy cannot pass for another."""
+    fp = read_fingerprint(path)
+    if fp.label != path.stem:
+        raise DataFileError(f"{path}: labelled {fp.label!r}, but the file name says {path.stem!r}")
+    return fp

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.catalog.store import load_catalogs, read_tokenizer, verify_catalog, write_manifest
+from scanner.catalog.store import load_catalogs, verify_catalog, write_manifest
+from scanner.tokenizer.catalog import read_catalog_fingerprint
 from scanner.cli import main
 from scanner.parse.repo import parse_repo
 from scanner.pipeline import repo_tokenizer
@@ -140,7 +141,7 @@ def test_the_scan_uses_only_tokenizer_fingerprints_the_manifest_vouches_for(tmp_
 def test_a_user_tokenizer_with_a_bundled_id_is_an_override_and_said_so(tmp_path, own_tokenizer, capsys):
     folder = _tokenizer_catalog(tmp_path, replace(own_tokenizer, label="llama3"), listed=True)
     cat = load_catalogs([folder])
-    assert cat.tokenizers["llama3"] == read_tokenizer(folder / "tokenizers" / "llama3.tokfp")
+    assert cat.tokenizers["llama3"] == read_catalog_fingerprint(folder / "tokenizers" / "llama3.tokfp")
     assert cat.overridden == (f"tokenizer llama3: fingerprint from {folder} overrides the one from bundled",)
     _, report = scan(tmp_path, folder)
     assert report["catalog"]["overridden"] == list(cat.overridden) and cat.overridden[0] not in report["catalog"]["skipped"]
