@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from scanner.catalog.store import load_catalogs, verify_catalog, write_manifest
-from scanner.tokenizer.catalog import read_catalog_fingerprint
 from scanner.cli import main
 from scanner.parse.repo import parse_repo
 from scanner.pipeline import repo_tokenizer
 from scanner.tokenizer import fingerprint, write_fingerprint
+from scanner.tokenizer.catalog import read_catalog_fingerprint
 from scanner.walk.walker import walk
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
