@@ -7,7 +7,8 @@ For every canonical piece (see ``canonical``) the pass records:
 * mean, standard deviation and element count;
 * for matrices, the 32 x 32 centred sketch (see ``sketch``); for vectors (norm gains, biases) a
   32-value centred sketch plus the mean, kept as context only;
-* optionally, per-row sketches of selected matrices (to survive neuron and head permutations) and
+* optionally, per-row sketches of selected matrices (of the rows winsorised, see ``_PieceState._capture``;
+  to survive neuron and head permutations) and
   token-keyed rows of embedding matrices (to survive vocabulary extension and reordering).
 
 The fingerprint holds no weights: 1024 projected numbers per matrix cannot be inverted.
@@ -19,13 +20,14 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import blake3
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from scanner.lineage.canonical import Piece, rotary_alternatives
-from scanner.lineage.sketch import K, projection, row_signatures
+from scanner.lineage.sketch import K, project_rows, projection, row_signatures
 from scanner.progress import NoProgress, Progress
 from scanner.weights.dtypes import decode, round_to_bf16
 from scanner.weights.reader import CHUNK_BYTES, Scale, WeightFiles, row_chunks
@@ -35,6 +37,7 @@ ROW_SAMPLE = 512
 LARGE_VECTOR = 1 << 20
 TOKEN_SAMPLE = 2048
 MAX_NONFINITE = 0.01  # fraction of NaN/Inf elements a tensor may have and still be sketched
+ROW_CLIP = 2.5        # row sketches are of rows winsorised at this many times their RMS (see _PieceState._capture)
 CONSTANT_TOL = 1e-4   # sketch norm off the all-ones direction, relative to the mean's, below which a matrix is constant
 _TOKEN_KEY = b"fromscratch token key v1\x00\x00\x00\x00\x00\x00\x00\x00"[:32]
 
@@ -226,9 +229,6 @@ class _PieceState:
         self.sketch = np.zeros((K, K), np.float64) if self.is_matrix else None
         self.vector: np.ndarray | None = None
         self.col_proj = projection(n_cols) if self.is_matrix else None
-        # one extra all-ones column gives each row's sum from the same matrix product, for the mean
-        self.col_proj_sums = np.ascontiguousarray(np.hstack([self.col_proj, np.ones((n_cols, 1), np.float32)])) \
-            if self.is_matrix else None
         row_proj = projection(n_rows).astype(np.float64) if self.is_matrix else None
         if row_proj is not None and piece.row_order is not None:
             row_proj = row_proj[np.argsort(piece.row_order)]
@@ -268,6 +268,8 @@ class _PieceState:
             flat = block.reshape(-1) if block.flags.c_contiguous else None
             with np.errstate(over="ignore", invalid="ignore"):  # an overflow sends the chunk to _repaired
                 squares = float(np.dot(flat, flat) if flat is not None else np.einsum("ij,ij->", block, block))
+                total = float(np.dot(flat, _ones(flat.size)) if flat is not None else block.sum(dtype=np.float64))
+            squares = squares if math.isfinite(total) else math.inf
         else:  # vectors and small tensors are a tiny share of a model: exact float64 sums cost nothing
             block = block.astype(np.float64)
             squares = float(np.dot(block.ravel(), block.ravel()))
@@ -280,16 +282,15 @@ class _PieceState:
             if self.is_vector:
                 self.vector = block.ravel().copy() if self.vector is None else np.concatenate([self.vector, block.ravel()])
             return
-        with_sums = block @ self.col_proj_sums
-        self.total += float(with_sums[:, K].sum(dtype=np.float64))
-        projected = with_sums[:, :K]
+        self.total += total if block.dtype == np.float32 else float(block.sum())  # float64: a repaired chunk
+        projected = project_rows(block)
         wide = projected.astype(np.float64)
         rows = slice(lo - self.r0, hi - self.r0)
         self.sketch += self.row_proj[rows].T @ wide
         for _label, proj, acc in self.alts:
             acc += proj[rows].T @ wide
         if self.row_pick is not None:
-            self._capture(self.row_pick, self.row_values, lo - self.r0, projected)
+            self._capture(self.row_pick, self.row_values, lo - self.r0, block, clipped=True)
         if self.token_ids is not None:
             self._capture(self.token_ids, self.token_values, lo - self.r0, projected)
 
@@ -307,11 +308,25 @@ class _PieceState:
         return wide, float(np.dot(wide.ravel(), wide.ravel()))
 
     @staticmethod
-    def _capture(wanted: np.ndarray, store: np.ndarray, start: int, projected: np.ndarray) -> None:
+    def _capture(wanted: np.ndarray, store: np.ndarray, start: int, values: np.ndarray, clipped: bool = False) -> None:
+        """Store the chunk's rows among ``wanted`` (sorted row numbers): already projected rows, or, with
+        ``clipped``, the sketches of the raw rows winsorised at ``ROW_CLIP`` times their RMS.
+
+        A heavy-tailed entry makes a row's sketch point along that column's projection direction,
+        which is the same in every model of that width, so unrelated models with outliers in the same
+        columns would share row matches that no rotation null can see. Clipping at a multiple of the
+        row's own RMS removes that, and keeps what the row test needs: equal rows stay equal, and a
+        row scaled by a positive factor (a function-preserving neuron rescaling) keeps its direction.
+        """
         lo = np.searchsorted(wanted, start)
-        hi = np.searchsorted(wanted, start + len(projected))
-        if hi > lo:
-            store[lo:hi] = projected[wanted[lo:hi] - start]
+        hi = np.searchsorted(wanted, start + len(values))
+        if hi <= lo:
+            return
+        rows = values[wanted[lo:hi] - start]
+        if clipped:
+            limit = ROW_CLIP * np.sqrt(np.mean(np.square(rows, dtype=np.float64), axis=1, keepdims=True))
+            rows = project_rows(np.clip(rows, -limit, limit).astype(np.float32))
+        store[lo:hi] = rows
 
     def finish(self, dtype: str, raw_hash: str, shared_norm_hash: str | None, acc: _Collector) -> None:
         piece = self.piece
@@ -371,6 +386,17 @@ class _PieceState:
         else:
             constant = std <= 1e-12 * max(1.0, abs(mean))
         return "is constant (zero variance); excluded from the evidence" if constant else ""
+
+
+@lru_cache(maxsize=1)
+def _ones_buffer() -> np.ndarray:
+    return np.ones(CHUNK_BYTES // 4, np.float32)
+
+
+def _ones(n: int) -> np.ndarray:
+    """n float32 ones, a view of one shared buffer when a chunk fits it (a chunk's sum is a dot product
+    with it: as fast as the sum of squares, and summed in the same blocked order)."""
+    return _ones_buffer()[:n] if n <= CHUNK_BYTES // 4 else np.ones(n, np.float32)
 
 
 def _context(value: float) -> float:

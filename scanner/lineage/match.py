@@ -407,18 +407,27 @@ def rows_combined(evidence: Sequence[RowEvidence]) -> float:
     between unrelated models, and Stouffer's sum of per-tensor z over-counts them (about 9% of
     independent pairs fell below p = 0.05). Rotation k is applied to every tensor of the component at
     once, so the k-th rotated sum is one draw of the component's statistic under the null, with that
-    correlation in it. The observed sum is compared with those ``ROTATIONS`` draws by Student's t with
-    ``ROTATIONS - 1`` degrees of freedom (a prediction interval for one more draw), the spread never
-    taken below 1, the spread of a sum of independent z.
+    correlation in it; the observed sum is judged against those draws (see ``_beyond_draws``).
     """
     usable = [e for e in evidence if len(e.null_z) == ROTATIONS]
     if not usable:
         return 0.0
     observed = stats.stouffer([e.z for e in usable])
     null = np.asarray([e.null_z for e in usable], dtype=np.float64).sum(axis=0) / np.sqrt(len(usable))
-    spread = max(float(np.std(null, ddof=1)), 1.0) * np.sqrt(1.0 + 1.0 / ROTATIONS)
-    t = (observed - float(np.mean(null))) / spread
-    return float(stats.z_of_p(np.asarray([special.stdtr(ROTATIONS - 1, -t)]))[0])
+    return _beyond_draws(observed, null)
+
+
+def _beyond_draws(observed: float, draws: np.ndarray) -> float:
+    """How far ``observed`` lies beyond ``ROTATIONS`` draws of its null, as a standard-normal z.
+
+    Student's t with ``ROTATIONS - 1`` degrees of freedom on the draws' mean and spread, widened by
+    sqrt(1 + 1/n): the prediction interval for one more draw, exact when the draws are normal. No
+    floor is put under the spread: the draws are the null, and a floor made the test conservative
+    (too few small p-values) wherever the rows are nearly independent.
+    """
+    spread = max(float(np.std(draws, ddof=1)), 1e-12) * np.sqrt(1.0 + 1.0 / len(draws))
+    t = (observed - float(np.mean(draws))) / spread
+    return float(stats.z_of_p(np.asarray([special.stdtr(len(draws) - 1, -t)]))[0])
 
 
 REPORTED_PER_COMPONENT = 5
@@ -635,8 +644,11 @@ def row_test(candidate: ModelFingerprint, reference: ModelFingerprint,
     Trained rows are neither isotropic nor independent, so that is calibrated on the spot: the same
     catalog rows, turned by fixed rotations that keep their internal structure but break any
     relation to the candidate, give the chance level of the best cosine (from which the effective m
-    follows) and the null mean and spread of the combined z. The effect is how far the median best
-    cosine exceeds chance, scaled so 0 is chance and 1 a copy.
+    follows) and the null mean and spread of the combined z. A rotation keeps the rows' structure
+    only if nothing ties them to the sketch's own axes; heavy-tailed entries do (a row with one large
+    entry points along that column's projection direction in every model), which is why row sketches
+    are taken of winsorised rows (see ``fingerprint``). The effect is how far the median best cosine
+    exceeds chance, scaled so 0 is chance and 1 a copy.
     """
     prints = {t.key: t for t in candidate.tensors}
     out = []
@@ -657,11 +669,9 @@ def row_test(candidate: ModelFingerprint, reference: ModelFingerprint,
         m = _effective_rows(chance)
         z = stats.stouffer(stats.z_of_p(stats.sidak(_cosine_tail(best), m)))
         null_z = [stats.stouffer(stats.z_of_p(stats.sidak(_cosine_tail(x), m))) for x in rotated]
-        # the null spread is estimated from ROTATIONS values: widened for the error of their mean, never below 1
-        spread = max(float(np.std(null_z, ddof=1)), 1.0) * np.sqrt(1.0 + 1.0 / ROTATIONS)
-        standard = (z - float(np.mean(null_z))) / spread
         out.append(RowEvidence(key=cand_key, layer_label=layer_label(prints[cand_key]),
-                               r=float((np.median(best) - chance) / (1.0 - chance)), p=float(stats.upper_p(standard)),
+                               r=float((np.median(best) - chance) / (1.0 - chance)),
+                               p=float(stats.upper_p(_beyond_draws(z, np.asarray(null_z)))),
                                z=float(z), null_z=tuple(float(x) for x in null_z)))
     return tuple(out)
 

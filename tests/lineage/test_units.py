@@ -11,7 +11,7 @@ from scanner.lineage.canonical import meta_to_hf_rows, pieces_for, role_of
 from scanner.errors import DataFileError
 from scanner.lineage.fingerprint import ModelFingerprint, TensorPrint
 from scanner.lineage.match import _effective_rows, _rotations, _row_basis
-from scanner.lineage.sketch import K, correlation_matrix, projection, row_signatures, sketch_correlation
+from scanner.lineage.sketch import K, correlation_matrix, project_rows, projection, row_signatures, sketch_correlation
 from scanner.lineage.storage import dump_fingerprint, load_fingerprint
 from scanner.parse.safetensors_header import HeaderTensor
 from scanner.weights.dtypes import FP8_E4M3, FP8_E5M2, decode, round_to_bf16
@@ -38,13 +38,26 @@ def test_block_scales_dequantise_fp8():
     assert chunk.tolist() == [[2, 2, 3, 3], [2, 2, 3, 3], [5, 5, 7, 7], [5, 5, 7, 7]]
 
 
-def test_projection_is_orthonormal_and_deterministic():
-    p = projection(300)
-    assert p.shape == (300, K)
+@pytest.mark.parametrize("n", [300, 896, 2048, 4097, 4304, 11008])
+def test_projection_is_orthonormal_and_deterministic(n):
+    p = projection(n)
+    assert p.shape == (n, K)
     assert np.allclose(p.T @ p, np.eye(K), atol=1e-5)
-    assert np.array_equal(p, projection.__wrapped__(300))
+    assert np.array_equal(p, projection.__wrapped__(n))
     short = projection(10)
     assert np.allclose(short @ short.T, np.eye(10), atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [100, 896, 2048, 4097, 4304, 11008])
+def test_bucketed_product_equals_the_projection(n):
+    """The fast path (signed bucket sums, then mixing) is the same linear map as the explicit matrix,
+    also on a column slice of a wider chunk (a fused tensor's part) and on float64 (a repaired chunk)."""
+    rng = np.random.default_rng(n)
+    wide = rng.standard_normal((9, n + 5)).astype(np.float32)
+    block = wide[:, 5:]
+    expected = block.astype(np.float64) @ projection(n).astype(np.float64)
+    assert np.allclose(project_rows(block), expected, atol=1e-4)
+    assert np.allclose(project_rows(block.astype(np.float64)), expected, atol=1e-4)
 
 
 def test_sketch_correlation_estimates_pearson_and_transposes():
