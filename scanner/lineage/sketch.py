@@ -103,10 +103,10 @@ def project_rows(block: np.ndarray) -> np.ndarray:
     signs, mix = _factors(n)
     main = full * width
     grouped = block[:, :main].reshape(len(block), full, width).transpose(1, 0, 2)
-    sums = np.matmul(grouped, signs[:main].reshape(full, width, 1))[:, :, 0].T
+    sums = np.matmul(grouped, signs[:main].reshape(full, width, 1))[:, :, 0]  # buckets x rows
     if tail:
-        sums = np.hstack([sums, (block[:, main:] @ signs[main:])[:, None]])
-    return np.ascontiguousarray(sums) @ mix
+        sums = np.vstack([sums, (block[:, main:] @ signs[main:])[None]])
+    return (mix.T @ sums).T
 
 
 def effective_k(shape: tuple[int, ...]) -> int:
