@@ -32,7 +32,7 @@ DISTRIBUTION_OF_IMPORT = {
     "bs4": "beautifulsoup4",
     "cv2": "opencv-python",
     "dateutil": "python-dateutil",
-    "google": "protobuf",
+    "google.protobuf": "protobuf",
     "jwt": "pyjwt",
     "open_clip": "open-clip-torch",
     "sklearn": "scikit-learn",
@@ -90,6 +90,7 @@ def _local_modules(paths: Sequence[str]) -> set[str]:
 
 
 def _distribution(import_name: str) -> str:
+    """``google.x.y`` imports come from ``google-x-y`` distributions unless mapped (``google.protobuf``)."""
     return DISTRIBUTION_OF_IMPORT.get(import_name, normalise_package(import_name))
 
 
@@ -141,7 +142,8 @@ def analyse_code(listing: RepoListing, auto_maps: Mapping[str, Mapping[str, obje
 
     local = _local_modules([f.path for f in listing.files if f.path.endswith(".py")])
     stdlib = set(sys.stdlib_module_names)
-    dependencies = {_distribution(name) for f in analysed for name in f.imports if name not in stdlib and name not in local}
+    dependencies = {_distribution(name) for f in analysed for name in f.imports
+                    if name not in stdlib and name.split(".")[0] not in local}
     matches = {f.path: tuple(similar_code(f.fingerprint, known)) for f in analysed}
     code_files = tuple(
         CodeFile(path=f.path, parsed=f.parsed, imports=f.imports, spdx_tags=tuple(value for _, value in f.spdx_tags),

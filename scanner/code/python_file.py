@@ -65,7 +65,13 @@ def read_python(path: Path, rel: str) -> tuple[str | None, Problem | None]:
 
 
 def _top(name: str) -> str:
-    return name.split(".", 1)[0]
+    """The importable root a dependency is known by: the first name, except inside the ``google``
+    namespace, which many unrelated distributions share (``google.protobuf``, ``google.genai``,
+    ``google.cloud.storage``), so its second name (third under ``google.cloud``) is kept."""
+    parts = name.split(".")
+    if parts[0] != "google" or len(parts) == 1:
+        return parts[0]
+    return ".".join(parts[:3] if parts[1] == "cloud" and len(parts) > 2 else parts[:2])
 
 
 def _ast_imports(tree: ast.AST) -> set[str]:
@@ -94,7 +100,7 @@ def _line_imports(text: str) -> set[str]:
                 words = part.split()
                 if words:
                     found.add(_top(words[0]))
-    return {name for name in found if name.isidentifier()}
+    return {name for name in found if all(part.isidentifier() for part in name.split("."))}
 
 
 def analyse_python(text: str, rel: str) -> tuple[PythonFile, Problem | None]:

@@ -164,3 +164,16 @@ def test_a_report_written_before_dependency_licences_still_loads():
     new = to_jsonable(CodeFacts(files=(), trust_remote_code=False, dependencies=("torch",), pickle_imports=(),
                                 dependency_licenses={"torch": "BSD-3-Clause"}, dependency_license_sources={"torch": "s"}))
     assert from_jsonable(CodeFacts, new).dependency_licenses == {"torch": "BSD-3-Clause"}
+
+
+def test_google_namespace_imports_are_told_apart(tmp_path):
+    """``google`` is a namespace many distributions share: only ``google.protobuf`` is protobuf."""
+    listing = _repo(tmp_path, {
+        "modeling_x.py": "from google.protobuf import descriptor\nimport google.genai as genai\n"
+                         "from google.cloud.storage import Client\nimport google\n",
+        "broken.py": "def f(:\nfrom google.auth import default\n",
+    })
+    facts = analyse_code(listing, {}, []).facts
+    assert facts.dependencies == ("google", "google-auth", "google-cloud-storage", "google-genai", "protobuf")
+    assert facts.dependency_licenses["protobuf"] == bundled_package_licenses()["protobuf"].license
+    assert "google-genai" not in facts.dependency_licenses
